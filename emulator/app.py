@@ -1,0 +1,41 @@
+"""build_app(emulator) -> the Starlette app that speaks the CDF REST API for one emulator."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+
+from emulator.errors import EXCEPTION_HANDLERS
+from emulator.resources import calls, files, functions, schedules, sessions
+
+if TYPE_CHECKING:
+    from emulator.emulator import FunctionsEmulator
+
+API_PREFIX = "/api/v1/projects/{project}"
+
+
+def project_routes() -> list[BaseRoute]:
+    """Every CDF route under /api/v1/projects/{project}, fixed paths before path parameters."""
+    return [
+        *files.routes,
+        *sessions.routes,
+        *functions.routes,
+        *schedules.routes,
+        *calls.routes,
+        *functions.routes_by_id,
+    ]
+
+
+def build_app(emulator: FunctionsEmulator) -> Starlette:
+    routes: list[BaseRoute] = [Mount(API_PREFIX, routes=project_routes())]
+    try:
+        from emulator.resources import admin
+    except ImportError:  # pragma: no cover - the admin API arrives with the server work
+        pass
+    else:
+        routes.insert(0, Mount("/_emulator", routes=admin.routes))
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    app.state.emulator = emulator
+    return app

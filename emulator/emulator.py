@@ -1,0 +1,231 @@
+"""FunctionsEmulator: the unit that owns a clock, the project stores, the app and the runtime."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import textwrap
+import weakref
+import zipfile
+from collections.abc import Callable
+from datetime import datetime
+from inspect import getsource
+from pathlib import Path
+from typing import Any, Literal
+
+from cognite.client import AsyncCogniteClient, CogniteClient
+from cognite.client.data_classes import Function
+
+from emulator import transport
+from emulator.app import build_app
+from emulator.clock import Clock, ClockMode
+from emulator.invoker import Invoker
+from emulator.limits import Limits
+from emulator.resources.functions import create_function, function_json
+from emulator.state import Backend, FileRecord
+
+CallMode = Literal["sync", "background"]
+Isolation = Literal["thread", "process"]
+DEFAULT_PROJECT = "emulator-project"
+
+
+class FunctionsEmulator:
+    """An in-memory CDF Functions service.
+
+    Args:
+        project: the default project for :meth:`client` (any project name works on the wire).
+        start: where the clock starts: an aware datetime, ISO string or epoch ms (default: now).
+        clock: "virtual" (moves only when told), "wall" (follows real time) or "system" (reads
+            ``time.time()``, so freezegun / time-machine drive it).
+        call_mode: "sync" (a call has finished when the POST answers) or "background" (answers Running).
+        timeout: seconds a call may run before it ends as Timeout (default: the limits' timeoutMinutes).
+        isolation: "thread" (handlers run in this process) or "process" (each call in a fresh subprocess).
+        handler_client: builds the ``client`` argument handed to ``handle()``, given the project; by
+            default a CogniteClient wired back into this emulator.
+        max_calls_kept: finished call records kept per project (oldest dropped first); None keeps all.
+        raise_server_exceptions: re-raise emulator bugs in the test instead of answering 500.
+    """
+
+    def __init__(
+        self,
+        project: str = DEFAULT_PROJECT,
+        start: datetime | str | int | float | None = None,
+        *,
+        clock: ClockMode = "virtual",
+        call_mode: CallMode = "sync",
+        timeout: float | None = None,
+        isolation: Isolation = "thread",
+        handler_client: Callable[[str], Any] | None = None,
+        max_calls_kept: int | None = 100_000,
+        limits: Limits | None = None,
+        raise_server_exceptions: bool = True,
+    ) -> None:
+        if call_mode not in ("sync", "background"):
+            raise ValueError(f"call_mode must be 'sync' or 'background', not {call_mode!r}")
+        if isolation not in ("thread", "process"):
+            raise ValueError(f"isolation must be 'thread' or 'process', not {isolation!r}")
+        self.project = project
+        self.clock = Clock(clock, start)
+        self.call_mode: CallMode = call_mode
+        self.isolation: Isolation = isolation
+        self.limits = limits or Limits()
+        self.timeout_seconds = float(timeout) if timeout is not None else self.limits.timeout_minutes * 60.0
+        self.max_calls_kept = max_calls_kept
+        self.backend = Backend()
+        self.invoker = Invoker(self)
+        self._handler_client_factory = handler_client
+        self._handler_clients: dict[str, Any] = {}
+        self.workdir = Path(tempfile.mkdtemp(prefix="cdf-functions-emulator-"))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.workdir), True)
+        self.app = build_app(self)
+        self._httpx = transport.asgi_httpx_client(self.app)
+        if not raise_server_exceptions:
+            self._httpx = transport.httpx2.AsyncClient(
+                transport=transport.httpx2.ASGITransport(app=self.app, raise_app_exceptions=False),
+                base_url=transport.IN_PROCESS_BASE_URL,
+            )
+        self._setup_scheduler()
+
+    def _setup_scheduler(self) -> None:
+        try:
+            from emulator.scheduler import Scheduler
+        except ImportError:  # pragma: no cover - schedules arrive with their own work
+            self.scheduler = None
+            return
+        self.scheduler = Scheduler(self)
+        self.clock._attach(self.scheduler.fire_due)
+
+    # --- clients --------------------------------------------------------------------------------
+    def client(self, project: str | None = None) -> CogniteClient:
+        """A real ``CogniteClient`` whose requests go straight into this emulator (no socket)."""
+        return transport.in_process_client(self.app, project or self.project, self._httpx)
+
+    def async_client(self, project: str | None = None) -> AsyncCogniteClient:
+        """A real ``AsyncCogniteClient`` wired to this emulator in-process."""
+        return transport.in_process_async_client(self.app, project or self.project, self._httpx)
+
+    def handler_client(self, project: str) -> Any:
+        """The ``client`` argument for a handler running in ``project`` (cached per project)."""
+        client = self._handler_clients.get(project)
+        if client is None:
+            factory = self._handler_client_factory
+            client = factory(project) if factory is not None else self.client(project)
+            self._handler_clients[project] = client
+        return client
+
+    # --- state ----------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every project's state (functions, files, calls, schedules, sessions); keep the clock."""
+        self.backend.reset()
+        shutil.rmtree(self.workdir / "functions", ignore_errors=True)
+        if self.scheduler is not None:
+            self.scheduler.reset()
+
+    def close(self) -> None:
+        """Drop all state and the temporary directory that holds unpacked function code."""
+        self.backend.reset()
+        self._finalizer()
+
+    def __enter__(self) -> FunctionsEmulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run_due(self) -> list[Any]:
+        """Fire the schedule runs that are due now (useful in "wall" and "system" clock modes)."""
+        return self.clock.run_due()
+
+    # --- one-line deployment ----------------------------------------------------------------------
+    def deploy(
+        self,
+        folder: str | Path | None = None,
+        *,
+        function_handle: Callable[..., Any] | None = None,
+        name: str | None = None,
+        external_id: str | None = None,
+        function_path: str = "handler.py",
+        project: str | None = None,
+        **fields: Any,
+    ) -> Function:
+        """Deploy a function from a folder or a ``handle`` function without the upload round trips.
+
+        Extra keyword arguments are API fields in camelCase or snake_case (``secrets``,
+        ``env_vars``, ``metadata``, ...). Returns the SDK's ``Function``, bound to a client of this
+        emulator; check ``.status`` (Ready or Failed) and ``.error``.
+        """
+        if (folder is None) == (function_handle is None):
+            raise TypeError("deploy() needs exactly one of folder= or function_handle=")
+        project = project or self.project
+        if folder is not None:
+            content = _zip_folder(Path(folder))
+            default_name = Path(folder).resolve().name
+        else:
+            assert function_handle is not None
+            content = _zip_handle(function_handle)
+            function_path = "handler.py"
+            default_name = getattr(function_handle, "__module__", "function")
+        name = name or external_id or default_name
+        store = self.backend.store(project)
+        now = self.clock.now_ms()
+        file = FileRecord(self.backend.new_id(), f"{name}.zip", None, now, now, content=content, uploaded_time=now)
+        with self.backend.lock:
+            store.files[file.id] = file
+        item: dict[str, Any] = {"name": name, "fileId": file.id, "functionPath": function_path}
+        if external_id is not None:
+            item["externalId"] = external_id
+        item.update({_camel(k): v for k, v in fields.items() if v is not None})
+        record = create_function(self, project, item)
+        return Function._load(function_json(record)).set_client_ref(self.client(project))
+
+    # --- hooks used by resources -------------------------------------------------------------------
+    def _schedules_changed(self, project: str) -> None:
+        if self.scheduler is not None:
+            self.scheduler.changed(project)
+
+    def _trim_calls(self, project: str) -> None:
+        """Keep at most ``max_calls_kept`` finished calls per project; the oldest go first."""
+        if self.max_calls_kept is None:
+            return
+        calls = self.backend.store(project).calls
+        excess = len(calls) - self.max_calls_kept
+        if excess <= 0:
+            return
+        doomed: list[int] = []
+        for call in calls.values():  # insertion order: oldest first, so this stops early
+            if call.status != "Running":
+                doomed.append(call.id)
+                if len(doomed) >= excess:
+                    break
+        for call_id in doomed:
+            del calls[call_id]
+
+    def __repr__(self) -> str:
+        return f"<FunctionsEmulator project={self.project!r} clock={self.clock.mode} now={self.clock.now().isoformat()}>"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _zip_folder(folder: Path) -> bytes:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No such function folder: {folder}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if "__pycache__" in path.parts or not path.is_file():
+                continue
+            zf.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def _zip_handle(handle: Callable[..., Any]) -> bytes:
+    if getattr(handle, "__name__", None) != "handle":
+        raise TypeError("function_handle must be a function named 'handle'")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("handler.py", textwrap.dedent(getsource(handle)))
+    return buffer.getvalue()

@@ -1,0 +1,96 @@
+"""The CDF error shape, and the one place that turns exceptions into responses.
+
+Every error the emulator answers looks like CDF's::
+
+    {"error": {"code": 400, "message": "...", "missing": [...], "duplicated": [...]}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+logger = logging.getLogger("emulator")
+
+
+class CogniteAPIError(Exception):
+    """An error answered to the client in CDF's error shape."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        *,
+        missing: list[dict[str, Any]] | None = None,
+        duplicated: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.missing = missing
+        self.duplicated = duplicated
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.missing:
+            error["missing"] = self.missing
+        if self.duplicated:
+            error["duplicated"] = self.duplicated
+        return {"error": error}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.code, headers=self.headers)
+
+
+def bad_request(message: str) -> CogniteAPIError:
+    return CogniteAPIError(400, message)
+
+
+def not_found(missing: list[dict[str, Any]], message: str = "Not found") -> CogniteAPIError:
+    """CDF answers unknown ids with 400 and the lookup objects in `missing`."""
+    return CogniteAPIError(400, message, missing=missing)
+
+
+def error_response(code: int, message: str) -> JSONResponse:
+    return CogniteAPIError(code, message).response()
+
+
+async def _handle_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CogniteAPIError)
+    return exc.response()
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404:
+        message = f"No such route: {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    return JSONResponse(
+        {"error": {"code": exc.status_code, "message": message}},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> Response:
+    # A 500 is always a bug in the emulator; keep the CDF shape so the SDK reports it sensibly.
+    logger.exception("Unhandled error in %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {"error": {"code": 500, "message": f"Internal emulator error: {type(exc).__name__}: {exc}"}},
+        status_code=500,
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    CogniteAPIError: _handle_api_error,
+    HTTPException: _handle_http_exception,
+    Exception: _handle_unexpected,
+}

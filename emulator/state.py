@@ -1,0 +1,149 @@
+"""In-memory state: one Store per CDF project, all guarded by the emulator's one lock.
+
+Records are plain dataclasses; each resource module turns them into wire JSON. Nothing here is
+module-level: a Backend belongs to one FunctionsEmulator, so two emulators never share state.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_ID = 2**53 - 1
+
+
+@dataclass
+class FileRecord:
+    id: int
+    name: str
+    external_id: str | None
+    created_time: int
+    last_updated_time: int
+    extra: dict[str, Any] = field(default_factory=dict)  # directory, source, mimeType, metadata, ...
+    content: bytes | None = None
+    uploaded_time: int | None = None
+
+    @property
+    def uploaded(self) -> bool:
+        return self.content is not None
+
+
+@dataclass
+class SessionRecord:
+    id: int
+    type: str
+    status: str
+    nonce: str
+    creation_time: int
+    expiration_time: int
+    client_id: str | None = None
+    nonce_used: bool = False
+
+
+@dataclass
+class FunctionRecord:
+    id: int
+    name: str
+    file_id: int
+    created_time: int
+    status: str = "Queued"
+    external_id: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    function_path: str = "handler.py"
+    secrets: dict[str, str] = field(default_factory=dict)
+    env_vars: dict[str, str] = field(default_factory=dict)
+    cpu: float = 0.25
+    memory: float = 1.0
+    runtime: str = "py313"
+    metadata: dict[str, str] | None = None
+    index_url: str | None = None
+    extra_index_urls: list[str] | None = None
+    error: dict[str, Any] | None = None
+    last_called: int | None = None
+    # Runtime side (never on the wire): the unpacked code and the loaded handle().
+    code: Any = None
+    code_dir: Path | None = None
+
+
+@dataclass
+class CallRecord:
+    id: int
+    function_id: int
+    status: str
+    start_time: int
+    end_time: int | None = None
+    error: dict[str, Any] | None = None
+    schedule_id: int | None = None
+    scheduled_time: int | None = None
+    session_id: int | None = None
+    response: Any = None
+    has_response: bool = False
+    logs: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class ScheduleRecord:
+    id: int
+    name: str
+    function_id: int
+    cron_expression: str
+    created_time: int
+    session_id: int
+    function_external_id: str | None = None
+    description: str | None = None
+    data: Any = None
+    when: str = ""
+
+
+@dataclass
+class Store:
+    """Everything one CDF project holds."""
+
+    project: str
+    files: dict[int, FileRecord] = field(default_factory=dict)
+    sessions: dict[int, SessionRecord] = field(default_factory=dict)
+    functions: dict[int, FunctionRecord] = field(default_factory=dict)
+    calls: dict[int, CallRecord] = field(default_factory=dict)
+    schedules: dict[int, ScheduleRecord] = field(default_factory=dict)
+    functions_status: str = "activated"
+    running_calls: dict[int, int] = field(default_factory=dict)  # function id -> calls Running
+
+    def function_by_external_id(self, external_id: str) -> FunctionRecord | None:
+        return next((f for f in self.functions.values() if f.external_id == external_id), None)
+
+    def file_by_external_id(self, external_id: str) -> FileRecord | None:
+        return next((f for f in self.files.values() if f.external_id == external_id), None)
+
+    def session_by_nonce(self, nonce: str) -> SessionRecord | None:
+        return next((s for s in self.sessions.values() if s.nonce == nonce), None)
+
+
+class Backend:
+    """The Stores of every project, created lazily (moto's BackendDict), plus the id source."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._stores: dict[str, Store] = {}
+        self._ids = itertools.count(1)
+
+    def store(self, project: str) -> Store:
+        store = self._stores.get(project)
+        if store is None:
+            with self.lock:
+                store = self._stores.setdefault(project, Store(project))
+        return store
+
+    def projects(self) -> list[str]:
+        return list(self._stores)
+
+    def new_id(self) -> int:
+        # itertools.count is atomic under the GIL; ids are unique across resources and projects.
+        return next(self._ids)
+
+    def reset(self) -> None:
+        with self.lock:
+            self._stores.clear()

@@ -1,0 +1,1 @@
+"""pytest plugin for the CDF Functions emulator (registered through the pytest11 entry point)."""
