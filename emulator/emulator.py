@@ -76,6 +76,7 @@ class FunctionsEmulator:
         self.invoker = Invoker(self)
         self._handler_client_factory = handler_client
         self._handler_clients: dict[str, Any] = {}
+        self._sdk_refs: dict[str, AsyncCogniteClient] = {}
         self.workdir = Path(tempfile.mkdtemp(prefix="cdf-functions-emulator-"))
         self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.workdir), True)
         self.app = build_app(self)
@@ -104,6 +105,15 @@ class FunctionsEmulator:
     def async_client(self, project: str | None = None) -> AsyncCogniteClient:
         """A real ``AsyncCogniteClient`` wired to this emulator in-process."""
         return transport.in_process_async_client(self.app, project or self.project, self._httpx)
+
+    def sdk_ref(self, project: str | None = None) -> AsyncCogniteClient:
+        """The AsyncCogniteClient that SDK objects built by the emulator (Function, FunctionCall) are bound
+        to, so that ``fn.call()``, ``call.get_logs()`` etc. work on them. Cached per project."""
+        project = project or self.project
+        ref = self._sdk_refs.get(project)
+        if ref is None:
+            ref = self._sdk_refs[project] = transport._async_of(self.client(project))
+        return ref
 
     def handler_client(self, project: str) -> Any:
         """The ``client`` argument for a handler running in ``project`` (cached per project)."""
@@ -177,7 +187,7 @@ class FunctionsEmulator:
             item["externalId"] = external_id
         item.update({_camel(k): v for k, v in fields.items() if v is not None})
         record = create_function(self, project, item)
-        return Function._load(function_json(record)).set_client_ref(self.client(project))
+        return Function._load(function_json(record)).set_client_ref(self.sdk_ref(project))
 
     # --- hooks used by resources -------------------------------------------------------------------
     def _schedules_changed(self, project: str) -> None:
