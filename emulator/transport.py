@@ -34,7 +34,9 @@ def _sdk_version() -> str:
     return __version__
 
 
-def make_config(project: str, base_url: str, token: str = "emulator-token", client_name: str = "functions-emulator") -> ClientConfig:
+def make_config(
+    project: str, base_url: str, token: str = "emulator-token", client_name: str = "functions-emulator"
+) -> ClientConfig:
     """A ClientConfig for an emulator: Token credentials; the PyPI version check is switched off."""
     global_config.disable_pypi_version_check = True
     return ClientConfig(client_name=client_name, project=project, credentials=Token(token), base_url=base_url)
@@ -72,7 +74,9 @@ def wire(async_client: AsyncCogniteClient, httpx_client: httpx2.AsyncClient) -> 
                 http._httpx_async_client = httpx_client
                 wired += 1
     if wired == 0 or not hasattr(async_client, "functions"):
-        raise RuntimeError(SEAM_BROKEN.format(version=_sdk_version(), detail="no HTTP clients found on API objects"))
+        raise RuntimeError(
+            SEAM_BROKEN.format(version=_sdk_version(), detail="no HTTP clients found on API objects")
+        )
 
 
 def asgi_httpx_client(app: Any) -> httpx2.AsyncClient:
@@ -80,13 +84,17 @@ def asgi_httpx_client(app: Any) -> httpx2.AsyncClient:
     return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=IN_PROCESS_BASE_URL)
 
 
-def in_process_async_client(app: Any, project: str, httpx_client: httpx2.AsyncClient | None = None) -> AsyncCogniteClient:
+def in_process_async_client(
+    app: Any, project: str, httpx_client: httpx2.AsyncClient | None = None
+) -> AsyncCogniteClient:
     client = AsyncCogniteClient(make_config(project, IN_PROCESS_BASE_URL))
     wire(client, httpx_client or asgi_httpx_client(app))
     return client
 
 
-def in_process_client(app: Any, project: str, httpx_client: httpx2.AsyncClient | None = None) -> CogniteClient:
+def in_process_client(
+    app: Any, project: str, httpx_client: httpx2.AsyncClient | None = None
+) -> CogniteClient:
     client = CogniteClient(make_config(project, IN_PROCESS_BASE_URL))
     wire(_async_of(client), httpx_client or asgi_httpx_client(app))
     return client
@@ -96,7 +104,9 @@ def _async_of(client: CogniteClient) -> AsyncCogniteClient:
     inner = getattr(client, "_CogniteClient__async_client", None)
     if not isinstance(inner, AsyncCogniteClient):
         raise RuntimeError(
-            SEAM_BROKEN.format(version=_sdk_version(), detail="CogniteClient no longer wraps an AsyncCogniteClient")
+            SEAM_BROKEN.format(
+                version=_sdk_version(), detail="CogniteClient no longer wraps an AsyncCogniteClient"
+            )
         )
     return inner
 
@@ -106,7 +116,9 @@ def check_sdk_seam() -> None:
     from cognite.client._http_client import AsyncHTTPClientWithRetry
 
     if not isinstance(getattr(AsyncHTTPClientWithRetry, "httpx_async_client", None), property):
-        raise RuntimeError(SEAM_BROKEN.format(version=_sdk_version(), detail="httpx_async_client is not a property"))
+        raise RuntimeError(
+            SEAM_BROKEN.format(version=_sdk_version(), detail="httpx_async_client is not a property")
+        )
     client = CogniteClient(make_config("seam-check", IN_PROCESS_BASE_URL))
     sentinel = httpx2.AsyncClient()
     wire(_async_of(client), sentinel)
@@ -116,5 +128,7 @@ def check_sdk_seam() -> None:
         for attr in ("_http_client", "_http_client_with_retry"):
             if getattr(api, attr).httpx_async_client is not sentinel:
                 raise RuntimeError(
-                    SEAM_BROKEN.format(version=_sdk_version(), detail=f"{type(api).__name__}.{attr} not wired")
+                    SEAM_BROKEN.format(
+                        version=_sdk_version(), detail=f"{type(api).__name__}.{attr} not wired"
+                    )
                 )

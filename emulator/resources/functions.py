@@ -81,7 +81,9 @@ def function_json(fn: FunctionRecord) -> dict[str, Any]:
 
 
 def _runtime_version(runtime: str) -> str:
-    return f"Python 3.{runtime[3:]}" + (f".{sys.version_info.micro}" if runtime == f"py3{sys.version_info.minor}" else "")
+    return f"Python 3.{runtime[3:]}" + (
+        f".{sys.version_info.micro}" if runtime == f"py3{sys.version_info.minor}" else ""
+    )
 
 
 # --- validation -----------------------------------------------------------------------------------
@@ -114,9 +116,13 @@ def _parse_create(emu: FunctionsEmulator, item: Any) -> dict[str, Any]:
     env_vars = get_str_dict(obj, "envVars", where, max_items=100) or {}
     for key in env_vars:
         if not _ENV_KEY.match(key):
-            raise bad_request(f"{where}.envVars: key {key[:40]!r} may contain only letters, digits and underscores")
+            raise bad_request(
+                f"{where}.envVars: key {key[:40]!r} may contain only letters, digits and underscores"
+            )
     spec["env_vars"] = env_vars
-    spec["metadata"] = get_str_dict(obj, "metadata", where, max_items=16, key_max=32, value_max=512, total_max=4096)
+    spec["metadata"] = get_str_dict(
+        obj, "metadata", where, max_items=16, key_max=32, value_max=512, total_max=4096
+    )
     limits = emu.limits
     for key, (low, high, default) in (("cpu", limits.cpu), ("memory", limits.memory)):
         value = get_number(obj, key, where)
@@ -146,7 +152,9 @@ def deploy(emu: FunctionsEmulator, store: Store, fn: FunctionRecord) -> None:
     code_dir = emu.workdir / "functions" / f"{fn.id}"
     try:
         if content is None:
-            raise DeployError(f"File {fn.file_id} has no content: upload the zip before creating the function")
+            raise DeployError(
+                f"File {fn.file_id} has no content: upload the zip before creating the function"
+            )
         shutil.rmtree(code_dir, ignore_errors=True)
         code_dir.mkdir(parents=True)
         unpack_zip(content, code_dir, max_bytes=emu.limits.max_unpacked_bytes)

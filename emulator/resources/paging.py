@@ -52,7 +52,9 @@ def page(request: Request, records: Sequence[T], *, max_limit: int = 1000) -> tu
     return slice_page(records, limit, request.query_params.get("cursor"))
 
 
-def page_body(body: dict[str, Any], records: Sequence[T], *, max_limit: int = 10000) -> tuple[list[T], str | None]:
+def page_body(
+    body: dict[str, Any], records: Sequence[T], *, max_limit: int = 10000
+) -> tuple[list[T], str | None]:
     """Paginate from ``limit`` and ``cursor`` in a JSON body."""
     limit = get_limit(body, maximum=max_limit)
     return slice_page(records, limit, body.get("cursor"))

@@ -82,13 +82,18 @@ def _session_kind(item: dict[str, Any], where: str) -> tuple[str, str | None]:
         client_id = get_str(item, "clientId", where, required=True, min_len=1, max_len=512)
         get_str(item, "clientSecret", where, required=True, min_len=1, max_len=4096)
         return "CLIENT_CREDENTIALS", client_id
-    for flag, kind in (("tokenExchange", "TOKEN_EXCHANGE"), ("oneshotTokenExchange", "ONESHOT_TOKEN_EXCHANGE")):
+    for flag, kind in (
+        ("tokenExchange", "TOKEN_EXCHANGE"),
+        ("oneshotTokenExchange", "ONESHOT_TOKEN_EXCHANGE"),
+    ):
         if flag in item:
             reject_unknown(item, (flag,), where)
             if item[flag] is not True:
                 raise bad_request(f"{where}.{flag} must be true")
             return kind, None
-    raise bad_request(f"{where} must have clientId and clientSecret, tokenExchange: true or oneshotTokenExchange: true")
+    raise bad_request(
+        f"{where} must have clientId and clientSecret, tokenExchange: true or oneshotTokenExchange: true"
+    )
 
 
 async def create(request: Request) -> Response:
