@@ -111,15 +111,19 @@ class Store:
     schedules: dict[int, ScheduleRecord] = field(default_factory=dict)
     functions_status: str = "activated"
     running_calls: dict[int, int] = field(default_factory=dict)  # function id -> calls Running
+    nonces: dict[str, int] = field(default_factory=dict)  # nonce -> session id
 
+    # Lookups iterate over a snapshot (list() of a dict view is atomic under the GIL), so a request
+    # reading while another thread writes never sees "dictionary changed size during iteration".
     def function_by_external_id(self, external_id: str) -> FunctionRecord | None:
-        return next((f for f in self.functions.values() if f.external_id == external_id), None)
+        return next((f for f in list(self.functions.values()) if f.external_id == external_id), None)
 
     def file_by_external_id(self, external_id: str) -> FileRecord | None:
-        return next((f for f in self.files.values() if f.external_id == external_id), None)
+        return next((f for f in list(self.files.values()) if f.external_id == external_id), None)
 
     def session_by_nonce(self, nonce: str) -> SessionRecord | None:
-        return next((s for s in self.sessions.values() if s.nonce == nonce), None)
+        session_id = self.nonces.get(nonce)
+        return self.sessions.get(session_id) if session_id is not None else None
 
 
 class Backend:

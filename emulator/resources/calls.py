@@ -81,7 +81,7 @@ async def call_function(request: Request) -> Response:
 
 def _calls_of(store: Store, function_id: int) -> list[CallRecord]:
     get_function(store, function_id)
-    return [c for c in store.calls.values() if c.function_id == function_id]
+    return [c for c in list(store.calls.values()) if c.function_id == function_id]
 
 
 def _parse_filter(raw: Any) -> dict[str, Any]:

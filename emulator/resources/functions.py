@@ -264,7 +264,7 @@ async def create(request: Request) -> Response:
 
 
 def _listed(store: Store, flt: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    fns = sorted(store.functions.values(), key=lambda f: f.id)
+    fns = sorted(list(store.functions.values()), key=lambda f: f.id)
     return [function_json(f) for f in fns if _matches(f, flt)][:limit]
 
 

@@ -56,6 +56,7 @@ def create_session(emu: Any, store: Store, kind: str, client_id: str | None = No
     )
     with emu.backend.lock:
         store.sessions[record.id] = record
+        store.nonces[record.nonce] = record.id
     return record
 
 
@@ -111,7 +112,7 @@ async def list_sessions(request: Request) -> Response:
     status = request.query_params.get("status")
     if status is not None and status not in STATUSES:
         raise bad_request(f"status must be one of {', '.join(STATUSES)} (uppercase), got {status[:40]!r}")
-    records = [s for s in store.sessions.values() if status is None or s.status == status]
+    records = [s for s in list(store.sessions.values()) if status is None or s.status == status]
     items, cursor = page(request, records, max_limit=1000)
     out: dict[str, Any] = {"items": [session_json(s) for s in items]}
     if cursor:
