@@ -36,6 +36,9 @@ def build_app(emulator: FunctionsEmulator) -> Starlette:
         pass
     else:
         routes.insert(0, Mount("/_emulator", routes=admin.routes))
+    from emulator.ui import routes as ui  # the dashboard; before the /_emulator Mount, which would shadow it
+
+    routes[0:0] = ui.routes
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
     app.state.emulator = emulator
     return app

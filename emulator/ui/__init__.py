@@ -1,0 +1,1 @@
+"""The dev-server dashboard served at /_emulator/ui (see docs/dashboard.md)."""

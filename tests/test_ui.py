@@ -1,0 +1,362 @@
+"""The dev-server dashboard at /_emulator/ui, driven in a real headless Chromium through Selenium.
+
+The browser talks to a real uvicorn server on 127.0.0.1; the test makes changes through the real
+cognite-sdk (``emu.client()``) and waits for the page's live refresh to show them. The tests skip
+with a reason when Debian's chromium / chromedriver or selenium are missing. Set
+``UPDATE_DASHBOARD_SCREENSHOT=1`` to refresh docs/dashboard.png from the richest scenario.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from urllib.request import urlopen
+
+import pytest
+import uvicorn
+from cognite.client.exceptions import CogniteAPIError
+
+from emulator import FunctionsEmulator
+from tests.conftest import fixture_folder
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+WAIT_S = 15  # the page polls once a second; a change shows within ~1 s, this bounds a slow CI machine
+START = "2026-01-01T00:00:00Z"
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def _admin_api() -> bool:
+    try:
+        importlib.import_module("emulator.resources.admin")
+    except ImportError:
+        return False
+    return True
+
+
+def _schedules_api() -> bool:
+    module = importlib.import_module("emulator.resources.schedules")
+    return bool(getattr(module, "routes", None))
+
+
+needs_admin = pytest.mark.skipif(
+    not _admin_api(),
+    reason="the admin API (emulator/resources/admin.py, POST /_emulator/clock/advance) is not here",
+)
+needs_schedules = pytest.mark.skipif(
+    not _schedules_api(),
+    reason="the schedules API (emulator/resources/schedules.py routes) is not implemented yet",
+)
+
+
+# --- the server --------------------------------------------------------------------------------
+@contextlib.contextmanager
+def serve(emu: FunctionsEmulator) -> Iterator[str]:
+    """Serve ``emu`` on 127.0.0.1 on a free port; yields the base URL. Prefers ``emu.serve``."""
+    serve_method = getattr(emu, "serve", None)
+    if callable(serve_method):
+        server = serve_method(host="127.0.0.1", port=0)
+        try:
+            yield str(server.base_url).rstrip("/")
+        finally:
+            for name in ("stop", "close", "shutdown"):
+                stop = getattr(server, name, None)
+                if callable(stop):
+                    stop()
+                    break
+        return
+    config = uvicorn.Config(emu.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="ui-test-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start on 127.0.0.1")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def emu() -> Iterator[FunctionsEmulator]:
+    emulator = FunctionsEmulator(project="ui-project", start=START)
+    yield emulator
+    emulator.close()
+
+
+@pytest.fixture
+def base_url(emu: FunctionsEmulator) -> Iterator[str]:
+    with serve(emu) as url:
+        yield url
+
+
+# --- the browser -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager download a browser or driver
+    profile = tempfile.mkdtemp(prefix="ui-test-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    driver.set_script_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(driver: Any, condition: Callable[[Any], Any], what: str, timeout: float = WAIT_S) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    return wait.until(condition, message=f"timed out after {timeout}s waiting for {what}")
+
+
+def by_testid(driver: Any, name: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{name}"]')
+
+
+def css(driver: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def open_page(browser: Any, url: str) -> None:
+    browser.get(url)
+    wait_for(
+        browser, lambda d: d.execute_script("return document.body.dataset.ready === '1'"), "the first render"
+    )
+
+
+def clock_ms(browser: Any) -> int:
+    return int(by_testid(browser, "clock-now")[0].get_attribute("data-ms"))
+
+
+def click_advance(browser: Any, testid_name: str) -> None:
+    before = clock_ms(browser)
+    by_testid(browser, testid_name)[0].click()
+    wait_for(browser, lambda d: clock_ms(d) > before, f"the clock to move after {testid_name}")
+
+
+def save_screenshot(browser: Any, tmp_path: Path) -> Path:
+    shot = tmp_path / "dashboard.png"
+    browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 5_000  # a rendered page, not a blank image
+    if os.environ.get("UPDATE_DASHBOARD_SCREENSHOT"):
+        shutil.copyfile(shot, ROOT / "docs" / "dashboard.png")
+    return shot
+
+
+def get_json(url: str) -> Any:
+    with urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+# --- the JSON the page reads (no browser needed) -----------------------------------------------
+def test_page_and_summary_are_served(emu: FunctionsEmulator, base_url: str) -> None:
+    emu.deploy(fixture_folder("hello"), external_id="hello")
+    emu.client().functions.call(external_id="hello", data={"name": "api"})
+    with urlopen(f"{base_url}/_emulator/ui", timeout=10) as page:
+        assert page.status == 200
+        assert page.headers["content-type"].startswith("text/html")
+        html = page.read().decode()
+    assert 'data-testid="functions-panel"' in html
+    assert "http://" not in html and "https://" not in html  # nothing is fetched from elsewhere
+
+    body = get_json(f"{base_url}/_emulator/ui/api/summary")
+    assert body["project"] == "ui-project"
+    assert body["now"] == 1767225600000
+    [fn] = body["functions"]
+    assert (fn["externalId"], fn["status"], fn["runtime"], fn["callCount"]) == ("hello", "Ready", "py313", 1)
+    [call] = fn["calls"]
+    assert call["status"] == "Completed"
+    assert call["response"] == {"greeting": "Hello, api!"}
+    assert [line["message"] for line in call["logs"]] == ["Hello, api!"]
+
+    # Looking at a project that does not exist shows it empty and does not create it.
+    other = get_json(f"{base_url}/_emulator/ui/api/summary?" + urlencode({"project": "nope"}))
+    assert other["project"] == "nope" and other["functions"] == []
+    assert "nope" not in emu.backend.projects()
+
+
+# --- in the browser ----------------------------------------------------------------------------
+def test_page_loads_empty(browser: Any, base_url: str) -> None:
+    open_page(browser, f"{base_url}/_emulator/ui")
+    assert browser.title == "CDF Functions emulator"
+    assert by_testid(browser, "clock-now")[0].text == "2026-01-01 00:00:00Z"
+    assert by_testid(browser, "clock-mode")[0].text == "virtual"
+    assert by_testid(browser, "functions-empty")
+    assert by_testid(browser, "conn-status")[0].get_attribute("data-state") == "ok"
+    options = [o.text for o in css(browser, '[data-testid="project-select"] option')]
+    assert options == ["ui-project"]
+
+
+def test_sdk_call_appears_live_with_logs_response_and_error(
+    browser: Any, base_url: str, emu: FunctionsEmulator, tmp_path: Path
+) -> None:
+    open_page(browser, f"{base_url}/_emulator/ui")
+    client = emu.client()
+    client.functions.create(name="hello", external_id="hello", folder=fixture_folder("hello"))
+    wait_for(
+        browser, lambda d: d.find_elements("css selector", '[data-external-id="hello"]'), "hello in the table"
+    )
+    client.functions.call(external_id="hello", data={"name": "dashboard"})
+
+    row = wait_for(
+        browser, lambda d: css(d, 'tr[data-testid="call-row"][data-status="Completed"]'), "the call"
+    )[0]
+    fn_row = css(browser, 'tr[data-external-id="hello"]')[0]
+    assert "Ready" in fn_row.find_element("css selector", '[data-testid="function-status"]').text
+    assert fn_row.find_element("css selector", '[data-testid="function-runtime"]').text == "py313"
+    assert (
+        fn_row.find_element("css selector", '[data-testid="function-last-called"]').text
+        == "2026-01-01 00:00:00Z"
+    )
+    # Status colour: a Completed call has the green badge.
+    badge = row.find_element("css selector", ".badge")
+    assert badge.value_of_css_property("background-color") in ("rgba(31, 157, 85, 1)", "rgb(31, 157, 85)")
+
+    row.click()
+    logs = wait_for(browser, lambda d: by_testid(d, "call-logs"), "the expanded call")[0]
+    assert "Hello, dashboard!" in logs.text
+    assert '"greeting": "Hello, dashboard!"' in by_testid(browser, "call-response")[0].text
+    assert not by_testid(browser, "call-error")
+
+    # A failing call: red status and its error with the trace, in the same live page.
+    client.functions.create(name="failing", external_id="failing", folder=fixture_folder("failing"))
+    with contextlib.suppress(CogniteAPIError):
+        client.functions.call(external_id="failing", data={"reason": "shown in the browser"})
+    wait_for(browser, lambda d: css(d, 'tr[data-external-id="failing"]'), "the failing function")
+    css(browser, 'tr[data-external-id="failing"]')[0].click()
+    failed = wait_for(
+        browser, lambda d: css(d, 'tr[data-testid="call-row"][data-status="Failed"]'), "the failed call"
+    )
+    failed[0].click()
+    error = wait_for(browser, lambda d: by_testid(d, "call-error"), "the call's error")[0]
+    assert "boom: shown in the browser" in error.text
+    assert "Traceback" in error.text
+    save_screenshot(browser, tmp_path)
+
+
+def test_project_switch(browser: Any, base_url: str, emu: FunctionsEmulator) -> None:
+    emu.deploy(fixture_folder("hello"), external_id="in-default")
+    emu.deploy(fixture_folder("echo"), external_id="in-other", project="other-project")
+    open_page(browser, f"{base_url}/_emulator/ui")
+    wait_for(browser, lambda d: css(d, '[data-external-id="in-default"]'), "the default project's function")
+    from selenium.webdriver.support.ui import Select
+
+    Select(by_testid(browser, "project-select")[0]).select_by_visible_text("other-project")
+    wait_for(browser, lambda d: css(d, '[data-external-id="in-other"]'), "the other project's function")
+    assert not css(browser, '[data-external-id="in-default"]')
+    assert "project=other-project" in browser.current_url
+
+
+@needs_admin
+def test_advance_buttons_move_the_virtual_clock(browser: Any, base_url: str, emu: FunctionsEmulator) -> None:
+    open_page(browser, f"{base_url}/_emulator/ui")
+    click_advance(browser, "advance-1m")
+    assert by_testid(browser, "clock-now")[0].text == "2026-01-01 00:01:00Z"
+    click_advance(browser, "advance-1h")
+    click_advance(browser, "advance-1d")
+    assert by_testid(browser, "clock-now")[0].text == "2026-01-02 01:01:00Z"
+    amount = by_testid(browser, "advance-custom-amount")[0]
+    amount.clear()
+    amount.send_keys("90")
+    from selenium.webdriver.support.ui import Select
+
+    Select(by_testid(browser, "advance-custom-unit")[0]).select_by_visible_text("seconds")
+    click_advance(browser, "advance-custom")
+    assert by_testid(browser, "clock-now")[0].text == "2026-01-02 01:02:30Z"
+    assert emu.clock.now().isoformat() == "2026-01-02T01:02:30+00:00"
+
+
+@needs_admin
+@needs_schedules
+def test_advancing_from_the_page_runs_schedules(
+    browser: Any, base_url: str, emu: FunctionsEmulator, tmp_path: Path
+) -> None:
+    client = emu.client()
+    emu.deploy(fixture_folder("hello"), external_id="hello")
+    emu.deploy(fixture_folder("failing"), external_id="failing")
+    client.functions.schedules.create(
+        name="every-15-min",
+        cron_expression="*/15 * * * *",
+        function_external_id="hello",
+        data={"name": "cron"},
+    )
+    client.functions.schedules.create(
+        name="hourly-failing", cron_expression="0 * * * *", function_external_id="failing"
+    )
+    open_page(browser, f"{base_url}/_emulator/ui")
+    rows = wait_for(browser, lambda d: by_testid(d, "schedule-row"), "the schedules")
+    assert len(rows) == 2
+    next_runs = by_testid(browser, "schedule-next")[0].text.splitlines()
+    assert next_runs == [
+        "2026-01-01 00:15:00Z",
+        "2026-01-01 00:30:00Z",
+        "2026-01-01 00:45:00Z",
+        "2026-01-01 01:00:00Z",
+        "2026-01-01 01:15:00Z",
+    ]
+    assert len(by_testid(browser, "timeline-next")) == 10
+    assert not by_testid(browser, "timeline-past")
+
+    click_advance(browser, "advance-1h")
+    # 4 runs of the 15-minute schedule and 1 of the hourly one, all shown as past runs on the timeline.
+    wait_for(browser, lambda d: len(by_testid(d, "timeline-past")) == 5, "5 past runs on the timeline")
+    counts = [el.text for el in by_testid(browser, "schedule-run-count")]
+    assert counts == ["4", "1"]
+    css(browser, 'tr[data-external-id="hello"]')[0].click()
+    calls = wait_for(
+        browser,
+        lambda d: len(by_testid(d, "call-row")) == 4 and by_testid(d, "call-row"),
+        "4 scheduled calls",
+    )
+    assert {c.get_attribute("data-status") for c in calls} == {"Completed"}
+    assert all("schedule every-15-min" in c.text for c in calls)
+    assert by_testid(browser, "schedule-next")[0].text.splitlines()[0] == "2026-01-01 01:15:00Z"
+    save_screenshot(browser, tmp_path)
