@@ -66,16 +66,9 @@ needs_schedules = pytest.mark.skipif(
 def serve(emu: FunctionsEmulator) -> Iterator[str]:
     """Serve ``emu`` on 127.0.0.1 on a free port; yields the base URL. Prefers ``emu.serve``."""
     serve_method = getattr(emu, "serve", None)
-    if callable(serve_method):
-        server = serve_method(host="127.0.0.1", port=0)
-        try:
+    if callable(serve_method):  # the dev server's own API (issue 6): a context manager with .base_url
+        with serve_method(host="127.0.0.1", port=0) as server:
             yield str(server.base_url).rstrip("/")
-        finally:
-            for name in ("stop", "close", "shutdown"):
-                stop = getattr(server, name, None)
-                if callable(stop):
-                    stop()
-                    break
         return
     config = uvicorn.Config(emu.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
@@ -320,16 +313,13 @@ def test_advancing_from_the_page_runs_schedules(
     browser: Any, base_url: str, emu: FunctionsEmulator, tmp_path: Path
 ) -> None:
     client = emu.client()
-    emu.deploy(fixture_folder("hello"), external_id="hello")
-    emu.deploy(fixture_folder("failing"), external_id="failing")
+    hello = emu.deploy(fixture_folder("hello"), external_id="hello")
+    failing = emu.deploy(fixture_folder("failing"), external_id="failing")
     client.functions.schedules.create(
-        name="every-15-min",
-        cron_expression="*/15 * * * *",
-        function_external_id="hello",
-        data={"name": "cron"},
+        name="every-15-min", cron_expression="*/15 * * * *", function_id=hello.id, data={"name": "cron"}
     )
     client.functions.schedules.create(
-        name="hourly-failing", cron_expression="0 * * * *", function_external_id="failing"
+        name="hourly-failing", cron_expression="0 * * * *", function_id=failing.id
     )
     open_page(browser, f"{base_url}/_emulator/ui")
     rows = wait_for(browser, lambda d: by_testid(d, "schedule-row"), "the schedules")

@@ -181,12 +181,12 @@ def project_summary(emu: FunctionsEmulator, project: str) -> dict[str, Any]:
         ],
         "schedulesSupported": _schedules_supported(emu),
     }
-    globus = _facade_json(emu, "globus", project)
-    if globus is not None:
-        out["globus"] = globus
-    roma = _facade_json(emu, "roma", project)
-    if roma is not None:
-        out["roma"] = roma
+    for key, attrs in (("globus", ("globus", "globus_timer", "globus_timers")), ("roma", ("roma",))):
+        for attr in attrs:
+            value = _facade_json(emu, attr, project)
+            if value is not None:
+                out[key] = value
+                break
     return out
 
 
