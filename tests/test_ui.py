@@ -288,6 +288,26 @@ def test_project_switch(browser: Any, base_url: str, emu: FunctionsEmulator) -> 
     assert "project=other-project" in browser.current_url
 
 
+def test_live_refresh_follows_a_wall_clock_and_keeps_an_expanded_call(browser: Any) -> None:
+    with FunctionsEmulator(project="wall-project", clock="wall") as emu, serve(emu) as url:
+        emu.deploy(fixture_folder("hello"), external_id="hello")
+        emu.client().functions.call(external_id="hello", data={"name": "wall"})
+        open_page(browser, f"{url}/_emulator/ui")
+        assert by_testid(browser, "clock-mode")[0].text == "wall"
+        wait_for(browser, lambda d: by_testid(d, "call-row"), "the call")[0].click()
+        wait_for(browser, lambda d: by_testid(d, "call-logs"), "the expanded call")
+        browser.execute_script("document.querySelector('[data-testid=call-logs]').dataset.marker = 'kept'")
+        first = clock_ms(browser)
+        # No clicks: the page's polling alone shows time moving...
+        wait_for(browser, lambda d: clock_ms(d) >= first + 1500, "the wall clock to move on the page")
+        # ...and the expanded logs were not rebuilt (their scroll position and selection survive).
+        marker = browser.execute_script(
+            "return document.querySelector('[data-testid=call-logs]').dataset.marker"
+        )
+        assert marker == "kept"
+        assert "Hello, wall!" in by_testid(browser, "call-logs")[0].text
+
+
 @needs_admin
 def test_advance_buttons_move_the_virtual_clock(browser: Any, base_url: str, emu: FunctionsEmulator) -> None:
     open_page(browser, f"{base_url}/_emulator/ui")
