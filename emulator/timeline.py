@@ -1,0 +1,58 @@
+"""The scheduling core shared by every facade: timer sources merged in time order on one clock.
+
+A *timer source* is anything that knows its next run time and can fire the runs due at an instant:
+CDF function schedules, Globus timers, ROMA dispatches. As the clock moves to a target, the
+Timeline repeatedly takes the earliest due instant over all sources, moves the clock there, and
+fires that source's runs, so runs of different platforms interleave exactly in time order. Cost is
+per run fired (plus one ``next_due_ms`` per source per run), never per unit of virtual time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from emulator.clock import Clock
+
+
+class TimerSource(Protocol):
+    def next_due_ms(self) -> int | None:
+        """The earliest pending run time of this source (epoch ms), or None."""
+
+    def fire(self, due_ms: int) -> list[Any]:
+        """Run everything of this source due at exactly ``due_ms`` and return what ran."""
+
+
+class Timeline:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._sources: list[TimerSource] = []
+
+    def add_source(self, source: TimerSource) -> None:
+        """Register a source; ties at one instant fire in registration order."""
+        if source not in self._sources:
+            self._sources.append(source)
+
+    def remove_source(self, source: TimerSource) -> None:
+        if source in self._sources:
+            self._sources.remove(source)
+
+    def next_due_ms(self) -> int | None:
+        dues = [d for d in (s.next_due_ms() for s in self._sources) if d is not None]
+        return min(dues) if dues else None
+
+    def fire_due(self, target_ms: int) -> list[Any]:
+        """Fire every run due at or before ``target_ms``, in time order; the clock reads each run's
+        instant while it runs. Sources may change while firing (a handler creating a schedule)."""
+        fired: list[Any] = []
+        while True:
+            best: tuple[int, TimerSource] | None = None
+            for source in self._sources:
+                due = source.next_due_ms()
+                if due is not None and due <= target_ms and (best is None or due < best[0]):
+                    best = (due, source)
+            if best is None:
+                return fired
+            due, source = best
+            self._clock._move_to(due)
+            fired.extend(source.fire(due))
