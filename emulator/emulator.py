@@ -23,7 +23,9 @@ from emulator.clock import Clock, ClockMode
 from emulator.invoker import Invoker
 from emulator.limits import Limits
 from emulator.resources.functions import create_function, function_json
+from emulator.scheduler import Scheduler
 from emulator.state import Backend, FileRecord
+from emulator.timeline import Timeline
 
 CallMode = Literal["sync", "background"]
 Isolation = Literal["thread", "process"]
@@ -89,13 +91,13 @@ class FunctionsEmulator:
         self._setup_scheduler()
 
     def _setup_scheduler(self) -> None:
-        try:
-            from emulator.scheduler import Scheduler
-        except ImportError:  # pragma: no cover - schedules arrive with their own work
-            self.scheduler = None
-            return
         self.scheduler = Scheduler(self)
-        self.clock._attach(self.scheduler.fire_due)
+        self.timeline = Timeline(self.clock)
+        self.timeline.add_source(self.scheduler)
+        self.clock._attach(self._fire_due)
+
+    def _fire_due(self, target_ms: int) -> list[Any]:
+        return self.scheduler.wrap(self.timeline.fire_due(target_ms))
 
     # --- clients --------------------------------------------------------------------------------
     def client(self, project: str | None = None) -> CogniteClient:
@@ -129,8 +131,7 @@ class FunctionsEmulator:
         """Forget every project's state (functions, files, calls, schedules, sessions); keep the clock."""
         self.backend.reset()
         shutil.rmtree(self.workdir / "functions", ignore_errors=True)
-        if self.scheduler is not None:
-            self.scheduler.reset()
+        self.scheduler.reset()
 
     def close(self) -> None:
         """Drop all state and the temporary directory that holds unpacked function code."""
@@ -179,7 +180,9 @@ class FunctionsEmulator:
         name = name or external_id or default_name
         store = self.backend.store(project)
         now = self.clock.now_ms()
-        file = FileRecord(self.backend.new_id(), f"{name}.zip", None, now, now, content=content, uploaded_time=now)
+        file = FileRecord(
+            self.backend.new_id(), f"{name}.zip", None, now, now, content=content, uploaded_time=now
+        )
         with self.backend.lock:
             store.files[file.id] = file
         item: dict[str, Any] = {"name": name, "fileId": file.id, "functionPath": function_path}
@@ -191,8 +194,7 @@ class FunctionsEmulator:
 
     # --- hooks used by resources -------------------------------------------------------------------
     def _schedules_changed(self, project: str) -> None:
-        if self.scheduler is not None:
-            self.scheduler.changed(project)
+        self.scheduler.changed(project)
 
     def _trim_calls(self, project: str) -> None:
         """Keep at most ``max_calls_kept`` finished calls per project; the oldest go first."""

@@ -69,7 +69,7 @@ class FunctionRecord:
     code_dir: Path | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class CallRecord:
     id: int
     function_id: int
@@ -95,7 +95,7 @@ class ScheduleRecord:
     session_id: int
     function_external_id: str | None = None
     description: str | None = None
-    data: Any = None
+    data_json: str | None = None  # the schedule's data, serialised once at creation
     when: str = ""
 
 

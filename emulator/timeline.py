@@ -9,6 +9,7 @@ per run fired (plus one ``next_due_ms`` per source per run), never per unit of v
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -45,14 +46,20 @@ class Timeline:
         """Fire every run due at or before ``target_ms``, in time order; the clock reads each run's
         instant while it runs. Sources may change while firing (a handler creating a schedule)."""
         fired: list[Any] = []
-        while True:
-            best: tuple[int, TimerSource] | None = None
+        with ExitStack() as batches:
+            # Sources may keep per-move state open (the CDF scheduler keeps its log capture open).
             for source in self._sources:
-                due = source.next_due_ms()
-                if due is not None and due <= target_ms and (best is None or due < best[0]):
-                    best = (due, source)
-            if best is None:
-                return fired
-            due, source = best
-            self._clock._move_to(due)
-            fired.extend(source.fire(due))
+                batch = getattr(source, "batch", None)
+                if batch is not None:
+                    batches.enter_context(batch())
+            while True:
+                best: tuple[int, TimerSource] | None = None
+                for source in self._sources:
+                    due = source.next_due_ms()
+                    if due is not None and due <= target_ms and (best is None or due < best[0]):
+                        best = (due, source)
+                if best is None:
+                    return fired
+                due, source = best
+                self._clock._move_to(due)
+                fired.extend(source.fire(due))

@@ -1,0 +1,294 @@
+"""CDF function schedules as a timer source: a heap of next run times, fired in time order.
+
+The heap holds one entry per schedule: ``(due_ms, schedule_id, project)``. Ties at one instant fire
+in schedule-id order. A deleted schedule's entry is dropped when it reaches the top (lazy deletion);
+a schedule created during time travel (say by a handler) is pushed with its first run after the
+current instant, so it fires later in the same ``advance``.
+
+Scheduled runs during time travel take a fast path: they run inline in the thread that moves the
+clock, inside one log-capture / environment context kept open for consecutive runs of the same
+function. That is what makes a year of minutely runs cost seconds rather than minutes. The price: a
+scheduled run cannot be interrupted at its timeout; it is marked Timeout when it returns late, and
+a handler that never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or the
+API's ``functions.call`` (threaded, with a real timeout) for handlers that may hang.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any
+
+from cognite.client.data_classes import FunctionCall
+
+from emulator import cron
+from emulator.runtime import CAPTURE, CallLog, Outcome, _environment, _user_trace, code_context
+from emulator.state import CallRecord, FunctionRecord, ScheduleRecord
+
+if TYPE_CHECKING:
+    from emulator.emulator import FunctionsEmulator
+
+
+class FiredCalls(list):  # type: ignore[type-arg]
+    """The calls an ``advance`` started, in order: a list of the SDK's ``FunctionCall``.
+
+    Items are built from the call records on first access, so a year of runs does not pay for
+    525,600 SDK objects unless the test looks at them.
+    """
+
+    def __init__(self, emu: FunctionsEmulator, entries: list[tuple[str, CallRecord]]) -> None:
+        super().__init__(entries)
+        self._emu = emu
+
+    def _materialise(self, index: int) -> FunctionCall:
+        item = list.__getitem__(self, index)
+        if isinstance(item, FunctionCall):
+            return item
+        project, record = item
+        from emulator.resources.calls import call_json
+
+        call = FunctionCall._load(call_json(record)).set_client_ref(self._emu.sdk_ref(project))
+        list.__setitem__(self, index, call)
+        return call
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._materialise(i) for i in range(*index.indices(len(self)))]
+        return self._materialise(index if index >= 0 else len(self) + index)
+
+    def __iter__(self) -> Iterator[FunctionCall]:
+        for i in range(len(self)):
+            yield self._materialise(i)
+
+    def __reversed__(self) -> Iterator[FunctionCall]:
+        for i in range(len(self) - 1, -1, -1):
+            yield self._materialise(i)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self.__iter__()) == (list(other) if isinstance(other, list) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FiredCalls({len(self)} calls)"
+
+
+class Scheduler:
+    """Fires the runs of every project's schedules. Registered as the first Timeline source."""
+
+    def __init__(self, emu: FunctionsEmulator) -> None:
+        self._emu = emu
+        self._heap: list[tuple[int, int, str]] = []
+        self._runs: dict[int, Iterator[int]] = {}  # schedule id -> its future run times
+        self._lock = threading.RLock()
+        self._batch: _Batch | None = None
+
+    # --- keeping the heap in step with the stores -------------------------------------------------
+    def add(self, project: str, schedule: ScheduleRecord, compiled: cron.CronExpression) -> None:
+        """Start firing ``schedule`` after the current instant."""
+        runs = compiled.iter_after(self._emu.clock.now_ms())
+        with self._lock:
+            self._runs[schedule.id] = runs
+            self._push(schedule.id, project)
+
+    def _push(self, schedule_id: int, project: str) -> None:
+        runs = self._runs.get(schedule_id)
+        due = next(runs, None) if runs is not None else None
+        if due is None:
+            self._runs.pop(schedule_id, None)
+        else:
+            heapq.heappush(self._heap, (due, schedule_id, project))
+
+    def remove(self, schedule_id: int) -> None:
+        with self._lock:
+            self._runs.pop(schedule_id, None)  # its heap entry is dropped when it surfaces
+
+    def changed(self, project: str) -> None:
+        """Drop the heap entries of schedules that no longer exist in ``project``."""
+        store = self._emu.backend.store(project)
+        with self._lock:
+            for sid in [s for s in self._runs if s not in store.schedules]:
+                self._runs.pop(sid, None)
+
+    def add_source(self, source: Any) -> None:
+        """Register another timer source (Globus timers, ROMA dispatches) on the same clock."""
+        self._emu.timeline.add_source(source)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._heap.clear()
+            self._runs.clear()
+
+    def next_runs(self, schedule: ScheduleRecord, after_ms: int, count: int) -> list[int]:
+        """The next ``count`` run times of a schedule after ``after_ms`` (for dashboards)."""
+        runs = cron.parse(schedule.cron_expression).iter_after(after_ms)
+        return [t for _, t in zip(range(count), runs, strict=False)]
+
+    # --- the TimerSource protocol --------------------------------------------------------------------
+    def next_due_ms(self) -> int | None:
+        with self._lock:
+            heap = self._heap
+            while heap and heap[0][1] not in self._runs:
+                heapq.heappop(heap)
+            return heap[0][0] if heap else None
+
+    def fire(self, due_ms: int) -> list[Any]:
+        """Run every schedule due at exactly ``due_ms``, in schedule-id order."""
+        fired: list[Any] = []
+        while True:
+            with self._lock:
+                if self.next_due_ms() != due_ms:
+                    return fired
+                _, schedule_id, project = heapq.heappop(self._heap)
+                self._push(schedule_id, project)
+            record = self._run(project, schedule_id, due_ms)
+            if record is not None:
+                fired.append((project, record))
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Keep one capture/environment context open across the runs of one clock move."""
+        if self._batch is not None:
+            yield
+            return
+        self._batch = _Batch()
+        try:
+            yield
+        finally:
+            batch, self._batch = self._batch, None
+            batch.close()
+
+    def wrap(self, fired: list[Any]) -> FiredCalls:
+        return FiredCalls(self._emu, [f for f in fired if isinstance(f, tuple)])
+
+    # --- one scheduled run -----------------------------------------------------------------------------
+    def _run(self, project: str, schedule_id: int, due_ms: int) -> CallRecord | None:
+        emu = self._emu
+        store = emu.backend.store(project)
+        schedule = store.schedules.get(schedule_id)
+        function = store.functions.get(schedule.function_id) if schedule is not None else None
+        if schedule is None or function is None:
+            return None
+        session = store.sessions.get(schedule.session_id)
+        blocked = None
+        if session is None or session.status != "ACTIVE":
+            state = session.status if session is not None else "deleted"
+            blocked = f"Could not run scheduled call: the schedule's session {schedule.session_id} is {state}"
+        elif function.status != "Ready":
+            blocked = f"Could not run scheduled call: function {function.id} is {function.status}"
+        with emu.backend.lock:
+            record = CallRecord(
+                id=emu.backend.new_id(),
+                function_id=function.id,
+                status="Running",
+                start_time=due_ms,
+                schedule_id=schedule_id,
+                scheduled_time=due_ms,
+                session_id=schedule.session_id,
+            )
+            store.calls[record.id] = record
+            function.last_called = due_ms
+        if blocked is not None:
+            outcome = Outcome("Failed", error={"message": blocked, "trace": None})
+        else:
+            outcome = self._execute(project, function, record, schedule)
+        with emu.backend.lock:
+            record.status = outcome.status
+            record.end_time = due_ms
+            record.error = outcome.error
+            record.response = outcome.response
+            record.has_response = outcome.has_response
+            record.logs = outcome.logs
+            emu._trim_calls(project)
+        return record
+
+    def _execute(
+        self, project: str, function: FunctionRecord, record: CallRecord, schedule: ScheduleRecord
+    ) -> Outcome:
+        emu = self._emu
+        code = function.code
+        params = code.params
+        kwargs: dict[str, Any] = {}
+        if "data" in params:
+            kwargs["data"] = json.loads(schedule.data_json) if schedule.data_json else {}
+        if "secrets" in params:
+            kwargs["secrets"] = dict(function.secrets)
+        if "function_call_info" in params:
+            kwargs["function_call_info"] = {
+                "function_id": function.id,
+                "call_id": record.id,
+                "schedule_id": schedule.id,
+                "scheduled_time": record.scheduled_time,
+            }
+        if "client" in params:
+            kwargs["client"] = emu.handler_client(project)
+        log = CallLog(emu.clock.now_ms, emu.limits.max_log_lines)
+        batch = self._batch
+        if batch is None:  # fired outside Timeline.fire_due: a one-off batch
+            with self.batch():
+                return self._execute(project, function, record, schedule)
+        batch.enter(function)
+        ident = threading.get_ident()
+        pinned = emu.clock.mode != "virtual"
+        if pinned:
+            emu.clock._pin(record.scheduled_time)
+        CAPTURE.sinks[ident] = log
+        started = time.monotonic()
+        try:
+            result = code.handle(**kwargs)
+        except SystemExit as exc:
+            return Outcome("Failed", error={"message": f"Function called sys.exit({exc.code!r})",
+                                            "trace": _user_trace(exc)}, logs=log.finish())  # fmt: skip
+        except BaseException as exc:
+            return Outcome("Failed", error={"message": f"{type(exc).__name__}: {exc}", "trace": _user_trace(exc)},
+                           logs=log.finish())  # fmt: skip
+        finally:
+            CAPTURE.sinks.pop(ident, None)
+            if pinned:
+                emu.clock._pin(None)
+        logs = log.finish()
+        if time.monotonic() - started > emu.timeout_seconds:
+            return Outcome("Timeout", error={
+                "message": f"Function call timed out after {emu.timeout_seconds:g} seconds", "trace": None,
+            }, logs=logs)  # fmt: skip
+        if result is None:
+            return Outcome("Completed", response=None, has_response=True, logs=logs)
+        try:
+            encoded = json.dumps(result, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            return Outcome("Failed", error={"message": f"Function response is not JSON serializable: {exc}",
+                                            "trace": None}, logs=logs)  # fmt: skip
+        if len(encoded) > emu.limits.response_bytes:
+            return Outcome("Failed", error={"message": f"Function response is {len(encoded)} bytes, over the "
+                                            f"limit of {emu.limits.response_size_mb} MB", "trace": None}, logs=logs)  # fmt: skip
+        return Outcome("Completed", response=json.loads(encoded), has_response=True, logs=logs)
+
+
+class _Batch:
+    """The capture, env vars and private modules of the function that ran last, kept open."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._function: FunctionRecord | None = None
+        self._capture = ExitStack()
+        self._capture.enter_context(CAPTURE.capture(CallLog(lambda: 0)))
+        CAPTURE.sinks.pop(threading.get_ident(), None)  # only handler runs are captured
+
+    def enter(self, function: FunctionRecord) -> None:
+        if self._function is function and function.code is not None:
+            return
+        self._stack.close()
+        self._stack = ExitStack()
+        self._stack.enter_context(_environment(function.env_vars))
+        self._stack.enter_context(code_context(function.code))
+        self._function = function
+
+    def close(self) -> None:
+        try:
+            self._stack.close()
+        finally:
+            self._capture.close()
