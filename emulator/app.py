@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
 from emulator.errors import EXCEPTION_HANDLERS
+from emulator.middleware import DueRunsMiddleware
 from emulator.resources import calls, files, functions, schedules, sessions
 
 if TYPE_CHECKING:
@@ -40,5 +41,6 @@ def build_app(emulator: FunctionsEmulator) -> Starlette:
 
     routes[0:0] = ui.routes
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    app.add_middleware(DueRunsMiddleware, emulator=emulator)
     app.state.emulator = emulator
     return app

@@ -11,6 +11,7 @@ Three modes:
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -93,6 +94,23 @@ def to_duration_ms(
 FireDue = Callable[[int], list[Any]]
 
 
+def _system_time_ms() -> int:
+    """time.time() as the test sees it, in every thread.
+
+    freezegun answers real time to code whose nearby stack frames are in ``threading`` (so worker
+    threads would see real time while the test sees frozen time); asking its active factory instead
+    gives every thread the frozen time. time-machine patches at the C level and needs nothing.
+    """
+    api = sys.modules.get("freezegun.api")
+    factories = getattr(api, "freeze_factories", None) if api is not None else None
+    if factories:
+        frozen = factories[-1]()
+        if frozen.tzinfo is None:
+            frozen = frozen.replace(tzinfo=UTC)
+        return _datetime_to_ms(frozen)
+    return int(time.time() * 1000)
+
+
 class Clock:
     """The time source of one emulator. Thread-safe.
 
@@ -100,7 +118,9 @@ class Clock:
     objects), in the order they ran.
     """
 
-    def __init__(self, mode: ClockMode = "virtual", start: datetime | str | int | float | None = None) -> None:
+    def __init__(
+        self, mode: ClockMode = "virtual", start: datetime | str | int | float | None = None
+    ) -> None:
         if mode not in CLOCK_MODES:
             raise ValueError(f"clock must be one of {', '.join(CLOCK_MODES)}, not {mode!r}")
         self.mode: ClockMode = mode
@@ -129,7 +149,7 @@ class Clock:
         if self.mode == "wall":
             elapsed = (_REAL["monotonic"]() - self._wall_mono0) * 1000
             return self._wall_base_ms + int(elapsed) + self._offset_ms
-        return int(time.time() * 1000) + self._offset_ms
+        return _system_time_ms() + self._offset_ms
 
     def now(self) -> datetime:
         """The current emulator time as an aware UTC datetime."""
@@ -168,7 +188,7 @@ class Clock:
                 )
             if getattr(self._advancing, "active", False):
                 # A handler moving the clock during time travel: just move it, the outer loop fires.
-                self._move_to(target_ms)
+                self._push_to(target_ms)
                 return []
             self._advancing.active = True
             try:
@@ -176,26 +196,40 @@ class Clock:
             finally:
                 self._advancing.active = False
                 if self._base_now_ms() < target_ms:
-                    self._move_to(target_ms)
+                    self._push_to(target_ms)
 
     def set(self, target: datetime | str | int | float) -> list[Any]:
         """Alias of :meth:`advance_to` (time-machine's ``move_to``)."""
         return self.advance_to(target)
 
-    def run_due(self) -> list[Any]:
-        """Fire the runs that are due at the current time (for "wall" and "system" modes)."""
-        with self._lock:
+    def run_due(self, now_ms: int | None = None) -> list[Any]:
+        """Fire the runs that are due at the current time (for "wall" and "system" modes).
+
+        Opportunistic: if the clock is already firing runs (in any thread), this returns [] at once
+        rather than wait, so a handler's own requests can never deadlock against the run that made them.
+        """
+        if not self._lock.acquire(blocking=False):
+            return []
+        try:
             if getattr(self._advancing, "active", False):
                 return []
             self._advancing.active = True
             try:
-                return self._fire_due(self._base_now_ms())
+                return self._fire_due(self._base_now_ms() if now_ms is None else now_ms)
             finally:
                 self._advancing.active = False
+        finally:
+            self._lock.release()
 
     # --- for the scheduler -----------------------------------------------------------------
     def _move_to(self, target_ms: int) -> None:
-        """Set the base time (virtual) or push the offset (wall/system) so now() == target_ms."""
+        """Virtual mode: set the time (never backwards). Wall/system time is not moved by runs
+        firing (handlers see their scheduled instant through a pin instead)."""
+        if self.mode == "virtual":
+            self._virtual_ms = max(self._virtual_ms, target_ms)
+
+    def _push_to(self, target_ms: int) -> None:
+        """Make now() read at least ``target_ms``: virtual time is set, wall/system get an offset."""
         if self.mode == "virtual":
             self._virtual_ms = max(self._virtual_ms, target_ms)
         else:

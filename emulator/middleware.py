@@ -1,0 +1,32 @@
+"""Small pure-ASGI middleware (BaseHTTPMiddleware is too slow for the hot path)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from emulator.emulator import FunctionsEmulator
+
+
+class DueRunsMiddleware:
+    """In "system" and "wall" clock modes, fire schedule runs that fell due before serving a request.
+
+    That is how freezegun's ``tick()`` or time-machine's ``shift()`` make runs happen "when the
+    emulator is next used". Runs go to a worker thread: a handler may use its sync client, whose
+    requests are served on the event loop this request came from. Virtual mode costs one compare.
+    """
+
+    def __init__(self, app: ASGIApp, emulator: FunctionsEmulator) -> None:
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        emu = self.emulator
+        if scope["type"] == "http" and emu.clock.mode != "virtual":
+            due = emu.timeline.next_due_ms()
+            if due is not None and due <= emu.clock.now_ms():
+                await run_in_threadpool(emu.run_due)
+        await self.app(scope, receive, send)
