@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
+from emulator.auth import AuthMiddleware
 from emulator.errors import EXCEPTION_HANDLERS
+from emulator.faults import FaultMiddleware
 from emulator.middleware import DueRunsMiddleware
 from emulator.resources import calls, files, functions, schedules, sessions
 
@@ -42,5 +44,7 @@ def build_app(emulator: FunctionsEmulator) -> Starlette:
     routes[0:0] = ui.routes
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
     app.add_middleware(DueRunsMiddleware, emulator=emulator)
+    app.add_middleware(FaultMiddleware, faults=emulator.faults)
+    app.add_middleware(AuthMiddleware, policy=emulator.auth)
     app.state.emulator = emulator
     return app

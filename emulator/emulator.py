@@ -12,20 +12,25 @@ from collections.abc import Callable
 from datetime import datetime
 from inspect import getsource
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cognite.client import AsyncCogniteClient, CogniteClient
 from cognite.client.data_classes import Function
 
 from emulator import transport
 from emulator.app import build_app
+from emulator.auth import AuthPolicy
 from emulator.clock import Clock, ClockMode
+from emulator.faults import Faults
 from emulator.invoker import Invoker
 from emulator.limits import Limits
 from emulator.resources.functions import create_function, function_json
 from emulator.scheduler import Scheduler
 from emulator.state import Backend, FileRecord
 from emulator.timeline import Timeline
+
+if TYPE_CHECKING:
+    from emulator.server import EmulatorServer
 
 CallMode = Literal["sync", "background"]
 Isolation = Literal["thread", "process"]
@@ -46,6 +51,7 @@ class FunctionsEmulator:
         handler_client: builds the ``client`` argument handed to ``handle()``, given the project; by
             default a CogniteClient wired back into this emulator.
         max_calls_kept: finished call records kept per project (oldest dropped first); None keeps all.
+        auth: "any" accepts every request; "strict" wants a Bearer token (see ``emu.auth.bind``).
         raise_server_exceptions: re-raise emulator bugs in the test instead of answering 500.
     """
 
@@ -61,6 +67,7 @@ class FunctionsEmulator:
         handler_client: Callable[[str], Any] | None = None,
         max_calls_kept: int | None = 100_000,
         limits: Limits | None = None,
+        auth: Literal["any", "strict"] = "any",
         raise_server_exceptions: bool = True,
     ) -> None:
         if call_mode not in ("sync", "background"):
@@ -79,8 +86,10 @@ class FunctionsEmulator:
         self._handler_client_factory = handler_client
         self._handler_clients: dict[str, Any] = {}
         self._sdk_refs: dict[str, AsyncCogniteClient] = {}
-        self.workdir = Path(tempfile.mkdtemp(prefix="cdf-functions-emulator-"))
-        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.workdir), True)
+        self._workdir: Path | None = None
+        self._finalizer: weakref.finalize | None = None
+        self.faults = Faults()
+        self.auth = AuthPolicy(auth)
         self.app = build_app(self)
         self._httpx = transport.asgi_httpx_client(self.app)
         if not raise_server_exceptions:
@@ -89,6 +98,14 @@ class FunctionsEmulator:
                 base_url=transport.IN_PROCESS_BASE_URL,
             )
         self._setup_scheduler()
+
+    @property
+    def workdir(self) -> Path:
+        """The emulator's own temporary directory (unpacked function code); made on first use."""
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="cdf-functions-emulator-"))
+            self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._workdir), True)
+        return self._workdir
 
     def _setup_scheduler(self) -> None:
         self.scheduler = Scheduler(self)
@@ -130,13 +147,33 @@ class FunctionsEmulator:
     def reset(self) -> None:
         """Forget every project's state (functions, files, calls, schedules, sessions); keep the clock."""
         self.backend.reset()
-        shutil.rmtree(self.workdir / "functions", ignore_errors=True)
         self.scheduler.reset()
+        self.faults.clear()
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir / "functions", ignore_errors=True)
 
     def close(self) -> None:
         """Drop all state and the temporary directory that holds unpacked function code."""
         self.backend.reset()
-        self._finalizer()
+        self.scheduler.reset()
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-ready dump of every project (what GET /_emulator/state answers)."""
+        from emulator.persistence import dump
+
+        return dump(self)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> EmulatorServer:
+        """Start a real HTTP server (uvicorn, in a background thread) on this emulator.
+
+        ``with emu.serve(port=0) as server:`` gives ``server.base_url`` and ``server.client()``; the
+        server and ``emu.client()`` share the same state. Shut down on leaving the block.
+        """
+        from emulator.server import EmulatorServer
+
+        return EmulatorServer(self, host, port, **options).start()
 
     def __enter__(self) -> FunctionsEmulator:
         return self

@@ -1,0 +1,119 @@
+"""``python -m emulator serve ...`` (also the ``emulator`` console script): a dev server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DEMO_FUNCTIONS = ("hello", "echo", "failing", "slow", "uses_client", "with_helper")
+
+SNIPPET = """\
+from cognite.client import ClientConfig, CogniteClient, global_config
+from cognite.client.credentials import Token
+
+global_config.disable_pypi_version_check = True
+client = CogniteClient(ClientConfig(client_name="dev", project="{project}",
+                                    credentials=Token("any-token"), base_url="{base_url}"))
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="emulator", description="CDF Functions emulator")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the emulator as an HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700, help="0 picks a free port (printed)")
+    serve.add_argument(
+        "--project", default="my-project", help="the project of the printed snippet and --demo"
+    )
+    serve.add_argument("--clock", choices=("wall", "virtual", "system"), default="wall")
+    serve.add_argument("--start", default=None, help="where the clock starts (ISO 8601 or epoch ms)")
+    serve.add_argument("--demo", action="store_true", help="deploy the sample functions and one schedule")
+    serve.add_argument("--state", default=None, help="load state from FILE at start, save it on shutdown")
+    serve.add_argument("--auth", choices=("any", "strict"), default="any")
+    serve.add_argument("--call-mode", choices=("sync", "background"), default="sync")
+    serve.add_argument("--quiet", action="store_true", help="do not log each request")
+    return parser
+
+
+def deploy_demo(emu: Any, project: str) -> None:
+    """The sample functions from fixtures/ and an every-minute schedule of hello."""
+    client = emu.client(project)
+    hello = None
+    for name in DEMO_FUNCTIONS:
+        folder = FIXTURES / name
+        if folder.is_dir():
+            fn = emu.deploy(folder=folder, external_id=name, name=name, project=project)
+            hello = fn if name == "hello" else hello
+    if hello is not None:
+        client.functions.schedules.create(
+            name="hello every minute",
+            cron_expression="* * * * *",
+            function_id=hello.id,
+            data={"name": "schedule"},
+        )
+
+
+def serve(args: argparse.Namespace) -> int:
+    from emulator import FunctionsEmulator
+    from emulator.persistence import StateFileError, load, save
+    from emulator.server import EmulatorServer
+
+    emu = FunctionsEmulator(project=args.project, start=args.start, clock=args.clock, auth=args.auth,
+                            call_mode=args.call_mode)  # fmt: skip
+    if args.state and Path(args.state).exists():
+        try:
+            load(emu, args.state)
+        except StateFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            print("The state file was left untouched. Move it away or pass another --state.", file=sys.stderr)
+            return 2
+    if args.demo and not emu.backend.store(args.project).functions:
+        deploy_demo(emu, args.project)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    server = EmulatorServer(emu, args.host, args.port, access_log=not args.quiet, log_level="info")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"CDF Functions emulator listening on {server.base_url}", flush=True)
+    print(f"  project: {args.project}   clock: {emu.clock.mode} ({emu.clock.now().isoformat()})", flush=True)
+    print(
+        f"  dashboard: {server.base_url}/_emulator/ui   admin: {server.base_url}/_emulator/clock", flush=True
+    )
+    print("Connect with:\n\n" + SNIPPET.format(project=args.project, base_url=server.base_url), flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        if args.state:
+            save(emu, args.state)
+            print(f"State saved to {args.state}", flush=True)
+    print("Emulator stopped.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

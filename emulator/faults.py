@@ -1,0 +1,122 @@
+"""Fault injection: make the next N requests that match a method and path answer an error.
+
+For testing retry logic: ``emu.faults.add(status=429, path="*/functions/*/call", count=2)`` makes the
+next two calls answer 429 in CDF's error shape (the SDK retries those), optionally after a delay.
+Admin routes (``/_emulator/...``) are never faulted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import json
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+ALLOWED_STATUSES = (408, 429, 500, 502, 503, 504)
+
+
+@dataclass
+class Fault:
+    status: int
+    method: str = "*"
+    path: str = "*"
+    count: int = 1
+    latency_ms: int = 0
+    message: str = ""
+    id: int = 0
+    hits: int = field(default=0)
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method not in ("*", method.upper()):
+            return False
+        if self.path.startswith("^"):
+            return re.search(self.path, path) is not None
+        return fnmatch.fnmatchcase(path, self.path)
+
+
+class Faults:
+    """The fault rules of one emulator (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._rules: list[Fault] = []
+        self._lock = threading.Lock()
+        self._next_id = 1
+
+    def add(
+        self,
+        status: int = 503,
+        *,
+        method: str = "*",
+        path: str = "*",
+        count: int = 1,
+        latency: float = 0.0,
+        message: str | None = None,
+    ) -> Fault:
+        """Answer ``status`` to the next ``count`` requests matching ``method`` and ``path``.
+
+        ``path`` is a glob (``*/functions/*/call``) or, starting with ``^``, a regular expression;
+        ``latency`` (seconds) delays the answer.
+        """
+        if status not in ALLOWED_STATUSES:
+            raise ValueError(f"status must be one of {ALLOWED_STATUSES}, got {status}")
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        if latency < 0 or latency > 60:
+            raise ValueError("latency must be between 0 and 60 seconds")
+        if path.startswith("^"):
+            re.compile(path)
+        with self._lock:
+            fault = Fault(
+                status, method.upper(), path, count, int(latency * 1000), message or "", self._next_id
+            )
+            self._next_id += 1
+            self._rules.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(f) for f in self._rules]
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The first rule matching this request, with one use consumed."""
+        with self._lock:
+            for fault in self._rules:
+                if fault.matches(method, path):
+                    fault.hits += 1
+                    if fault.hits >= fault.count:
+                        self._rules.remove(fault)
+                    return fault
+        return None
+
+
+class FaultMiddleware:
+    def __init__(self, app: ASGIApp, faults: Faults) -> None:
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.faults and not scope["path"].startswith("/_emulator"):
+            fault = self.faults.take(scope["method"], scope["path"])
+            if fault is not None:
+                if fault.latency_ms:
+                    await asyncio.sleep(fault.latency_ms / 1000)
+                message = fault.message or f"Injected fault: {fault.status}"
+                body = json.dumps({"error": {"code": fault.status, "message": message}}).encode()
+                await send({"type": "http.response.start", "status": fault.status,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})  # fmt: skip
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,130 @@
+"""State dumps (GET /_emulator/state, emu.state()) and the dev server's state file.
+
+A state file is JSON: ``{"format": "cdf-functions-emulator/1", "clock_ms", "next_id", "projects"}``;
+function code travels as its zip (base64, from the Files store) and is redeployed on load.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import tempfile
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emulator import cron
+from emulator.state import CallRecord, FileRecord, FunctionRecord, ScheduleRecord, SessionRecord
+
+if TYPE_CHECKING:
+    from emulator.emulator import FunctionsEmulator
+
+FORMAT = "cdf-functions-emulator/1"
+
+
+class StateFileError(Exception):
+    """A state file that cannot be loaded; the file is left untouched."""
+
+
+def _record(obj: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj) if f.name not in drop}
+
+
+def dump(emu: FunctionsEmulator, *, with_content: bool = False) -> dict[str, Any]:
+    """Every project's state as JSON-ready data (file bytes only when ``with_content``)."""
+    projects: dict[str, Any] = {}
+    with emu.backend.lock:
+        for name in emu.backend.projects():
+            store = emu.backend.store(name)
+            files = []
+            for f in store.files.values():
+                item = _record(f, drop=("content",))
+                item["uploaded"] = f.uploaded
+                if with_content and f.content is not None:
+                    item["content_b64"] = base64.b64encode(f.content).decode()
+                files.append(item)
+            calls = []
+            for c in store.calls.values():
+                item = _record(c)
+                item["logs"] = [list(entry) for entry in c.logs]
+                calls.append(item)
+            projects[name] = {
+                "files": files,
+                "sessions": [asdict(s) for s in store.sessions.values()],
+                "functions": [_record(f, drop=("code", "code_dir")) for f in store.functions.values()],
+                "calls": calls,
+                "schedules": [asdict(s) for s in store.schedules.values()],
+            }
+    return {
+        "format": FORMAT,
+        "clock_ms": emu.clock.now_ms(),
+        "clock_mode": emu.clock.mode,
+        "projects": projects,
+    }
+
+
+def save(emu: FunctionsEmulator, path: str | Path) -> None:
+    """Write the state file atomically (a crash never leaves half a file)."""
+    data = dump(emu, with_content=True)
+    data["next_id"] = emu.backend.new_id()
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".state-")
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out)
+    os.replace(tmp, target)
+
+
+def load(emu: FunctionsEmulator, path: str | Path) -> None:
+    """Load a state file into an empty emulator; raises StateFileError with a clear message."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise StateFileError(f"Cannot read state file {path}: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise StateFileError(
+            f"{path} is not a {FORMAT} state file (format: {data.get('format') if isinstance(data, dict) else None!r})"
+        )
+    try:
+        _restore(emu, data)
+    except (KeyError, TypeError, ValueError) as exc:
+        emu.reset()
+        raise StateFileError(f"State file {path} is corrupt: {type(exc).__name__}: {exc}") from None
+
+
+def _restore(emu: FunctionsEmulator, data: dict[str, Any]) -> None:
+    from emulator.resources.functions import deploy
+
+    if emu.clock.mode == "virtual":
+        emu.clock._push_to(int(data["clock_ms"]))
+    for name, project in data["projects"].items():
+        store = emu.backend.store(name)
+        for item in project["files"]:
+            content = base64.b64decode(item.pop("content_b64")) if "content_b64" in item else None
+            item.pop("uploaded", None)
+            store.files[item["id"]] = FileRecord(**item, content=content)
+        for item in project["sessions"]:
+            session = SessionRecord(**item)
+            store.sessions[session.id] = session
+            store.nonces[session.nonce] = session.id
+        for item in project["functions"]:
+            fn = FunctionRecord(**item)
+            store.functions[fn.id] = fn
+            if fn.status == "Ready":
+                deploy(emu, store, fn)
+        for item in project["calls"]:
+            item["logs"] = [tuple(entry) for entry in item["logs"]]
+            call = CallRecord(**item)
+            if call.status == "Running":  # the process that ran it is gone
+                call.status, call.error = (
+                    "Failed",
+                    {"message": "The emulator restarted during the call", "trace": None},
+                )
+            store.calls[call.id] = call
+        for item in project["schedules"]:
+            schedule = ScheduleRecord(**item)
+            store.schedules[schedule.id] = schedule
+            emu.scheduler.add(name, schedule, cron.parse(schedule.cron_expression))
+    next_id = int(data.get("next_id", 1))
+    emu.backend._ids = itertools.count(max(next_id, emu.backend.new_id()))

@@ -1,0 +1,96 @@
+"""The admin API under /_emulator/ (not part of CDF): clock, reset, state dump, fault injection.
+
+The Python API mirrors it: ``emu.clock``, ``emu.reset()``, ``emu.state()``, ``emu.faults``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from emulator.clock import to_epoch_ms
+from emulator.errors import bad_request
+from emulator.resources.common import emulator_of
+from emulator.validation import expect_object, read_json, reject_unknown
+
+
+def _clock_json(request: Request) -> dict[str, Any]:
+    clock = emulator_of(request).clock
+    return {"now": clock.now_ms(), "iso": clock.now().isoformat(), "mode": clock.mode}
+
+
+async def get_clock(request: Request) -> Response:
+    return JSONResponse(_clock_json(request))
+
+
+async def advance(request: Request) -> Response:
+    emu = emulator_of(request)
+    body = expect_object(await read_json(request), "")
+    reject_unknown(body, ("seconds", "to"), "")
+    if ("seconds" in body) == ("to" in body):
+        raise bad_request("Give exactly one of seconds (a positive number) or to (epoch ms or ISO 8601)")
+    try:
+        if "seconds" in body:
+            seconds = body["seconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                raise ValueError("seconds must be a non-negative number")
+            fired = await run_in_threadpool(emu.clock.advance, seconds=seconds)
+        else:
+            target = to_epoch_ms(body["to"])
+            fired = await run_in_threadpool(emu.clock.advance_to, target)
+    except (TypeError, ValueError) as exc:
+        raise bad_request(str(exc)) from None
+    out = _clock_json(request)
+    out["calls"] = [call.dump(camel_case=True) for call in fired]
+    return JSONResponse(out)
+
+
+async def reset(request: Request) -> Response:
+    emulator_of(request).reset()
+    return JSONResponse({"reset": True})
+
+
+async def state(request: Request) -> Response:
+    return JSONResponse(emulator_of(request).state())
+
+
+async def list_faults(request: Request) -> Response:
+    return JSONResponse({"items": emulator_of(request).faults.list()})
+
+
+async def add_fault(request: Request) -> Response:
+    emu = emulator_of(request)
+    body = expect_object(await read_json(request), "")
+    reject_unknown(body, ("status", "method", "path", "count", "latencyMs", "latency_ms", "message"), "")
+    try:
+        fault = emu.faults.add(
+            status=int(body.get("status", 503)),
+            method=str(body.get("method", "*")),
+            path=str(body.get("path", "*")),
+            count=int(body.get("count", 1)),
+            latency=float(body.get("latencyMs", body.get("latency_ms", 0))) / 1000,
+            message=body.get("message"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise bad_request(f"Invalid fault: {exc}") from None
+    return JSONResponse({"id": fault.id, "items": emu.faults.list()}, status_code=201)
+
+
+async def clear_faults(request: Request) -> Response:
+    emulator_of(request).faults.clear()
+    return JSONResponse({"items": []})
+
+
+routes = [
+    Route("/clock", get_clock, methods=["GET"]),
+    Route("/clock/advance", advance, methods=["POST"]),
+    Route("/reset", reset, methods=["POST"]),
+    Route("/state", state, methods=["GET"]),
+    Route("/faults", list_faults, methods=["GET"]),
+    Route("/faults", add_fault, methods=["POST"]),
+    Route("/faults", clear_faults, methods=["DELETE"]),
+]
