@@ -77,7 +77,12 @@ class Invoker:
         return record
 
     def _run(
-        self, project: str, function: FunctionRecord, record: CallRecord, arguments: dict[str, Any], background: bool
+        self,
+        project: str,
+        function: FunctionRecord,
+        record: CallRecord,
+        arguments: dict[str, Any],
+        background: bool,
     ) -> None:
         emu = self._emu
         log = CallLog(emu.clock.now_ms, emu.limits.max_log_lines)
@@ -88,7 +93,9 @@ class Invoker:
             if pinned is not None:
                 emu.clock._pin(pinned)
             try:
-                result.append(run_handle(function.code, arguments, function.env_vars, log, emu.limits.response_bytes))
+                result.append(
+                    run_handle(function.code, arguments, function.env_vars, log, emu.limits.response_bytes)
+                )
             finally:
                 emu.clock._pin(None)
 

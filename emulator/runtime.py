@@ -248,8 +248,11 @@ class CallLog:
             self._partial = ""
         if self.dropped:
             self.lines.append(
-                (self._now_ms(), f"[emulator] log truncated: {self.dropped} more line(s) over the "
-                 f"limit of {self._max_lines} were dropped")
+                (
+                    self._now_ms(),
+                    f"[emulator] log truncated: {self.dropped} more line(s) over the "
+                    f"limit of {self._max_lines} were dropped",
+                )
             )
             self.dropped = 0
         return self.lines
@@ -391,17 +394,26 @@ def run_handle(
         with CAPTURE.capture(log), _environment(env_vars), code_context(code):
             result = code.handle(**kwargs)
     except SystemExit as exc:
-        return Outcome("Failed", error={"message": f"Function called sys.exit({exc.code!r})",
-                                        "trace": _user_trace(exc)}, logs=log.finish())
+        return Outcome(
+            "Failed",
+            error={"message": f"Function called sys.exit({exc.code!r})", "trace": _user_trace(exc)},
+            logs=log.finish(),
+        )
     except BaseException as exc:  # KeyboardInterrupt and friends must not reach the test process
-        return Outcome("Failed", error={"message": f"{type(exc).__name__}: {exc}", "trace": _user_trace(exc)},
-                       logs=log.finish())
+        return Outcome(
+            "Failed",
+            error={"message": f"{type(exc).__name__}: {exc}", "trace": _user_trace(exc)},
+            logs=log.finish(),
+        )
     logs = log.finish()
     try:
         encoded = json.dumps(result, allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
-        return Outcome("Failed", error={"message": f"Function response is not JSON serializable: {exc}",
-                                        "trace": None}, logs=logs)
+        return Outcome(
+            "Failed",
+            error={"message": f"Function response is not JSON serializable: {exc}", "trace": None},
+            logs=logs,
+        )
     if len(encoded.encode()) > max_response_bytes:
         size_mb = max_response_bytes / (1024 * 1024)
         return Outcome("Failed", error={
