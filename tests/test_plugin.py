@@ -1,0 +1,122 @@
+"""The pytest plugin, run for real with pytester (also under pytest-xdist)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+USER_TESTS = """
+import asyncio
+import pytest
+from cognite.client import AsyncCogniteClient, CogniteClient
+
+
+def handle(data):
+    return {"echo": data}
+
+
+@pytest.fixture
+def cognite_client():  # a user's own fixture of that name must not clash with ours
+    return "users own client"
+
+
+def test_emulator_and_client(functions_emulator, functions_emulator_client, cognite_client):
+    assert cognite_client == "users own client"
+    assert isinstance(functions_emulator_client, CogniteClient)
+    fn = functions_emulator.deploy(function_handle=handle, external_id="e")
+    assert functions_emulator_client.functions.call(id=fn.id, data={"x": 1}).get_response() == {"echo": {"x": 1}}
+
+
+def test_fresh_per_test(functions_emulator_client):
+    assert functions_emulator_client.functions.list() == []
+
+
+def test_clock(functions_emulator, functions_emulator_clock):
+    fn = functions_emulator.deploy(function_handle=handle)
+    functions_emulator.client().functions.schedules.create(name="s", cron_expression="0 * * * *", function_id=fn.id)
+    assert len(functions_emulator_clock.advance(hours=5)) == 5
+
+
+def test_async_client(functions_emulator_async_client):
+    assert isinstance(functions_emulator_async_client, AsyncCogniteClient)
+    assert asyncio.run(functions_emulator_async_client.functions.list()) == []
+
+
+@pytest.mark.asyncio
+async def test_under_pytest_asyncio(functions_emulator, functions_emulator_async_client):
+    fn = functions_emulator.deploy(function_handle=handle)
+    call = await functions_emulator_async_client.functions.call(id=fn.id, data={"a": 1})
+    assert call.status == "Completed"
+
+
+@pytest.mark.anyio
+async def test_under_anyio(functions_emulator_async_client):
+    assert await functions_emulator_async_client.functions.list() == []
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def test_server(functions_emulator, functions_emulator_server):
+    assert functions_emulator_server.base_url.startswith("http://127.0.0.1:")
+    fn = functions_emulator.deploy(function_handle=handle)
+    assert functions_emulator_server.client().functions.retrieve(id=fn.id).id == fn.id
+
+
+@pytest.mark.functions_emulator(project="marked", start="2030-05-05T00:00:00Z", call_mode="background")
+def test_marker(functions_emulator, functions_emulator_client):
+    assert functions_emulator_client.config.project == "marked"
+    assert functions_emulator.clock.now().year == 2030
+    assert functions_emulator.call_mode == "background"
+"""
+
+
+def test_every_fixture_in_a_real_pytest_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=8)
+
+
+def test_same_results_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-n", "2")
+    result.assert_outcomes(passed=8)
+
+
+def test_ini_and_command_line_options(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        functions_emulator_project = from-ini
+        functions_emulator_start = 2031-01-01T00:00:00Z
+        """
+    )
+    pytester.makepyfile(
+        test_opts="""
+        def test_opts(functions_emulator):
+            assert functions_emulator.project == "from-cli"
+            assert functions_emulator.clock.now().year == 2031
+            assert functions_emulator.clock.mode == "virtual"
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--functions-emulator-project", "from-cli"
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_rejects_positional_arguments(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_bad="""
+        import pytest
+
+        @pytest.mark.functions_emulator("oops")
+        def test_bad(functions_emulator):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret != 0
