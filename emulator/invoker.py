@@ -27,6 +27,25 @@ class Invoker:
     def __init__(self, emu: FunctionsEmulator) -> None:
         self._emu = emu
 
+    def check_capacity(self, project: str, function: FunctionRecord) -> int:
+        """Raise 429 if the function or project has as many Running calls as allowed; return the
+        function's running count."""
+        emu = self._emu
+        store = emu.backend.store(project)
+        running_fn = store.running_calls.get(function.id, 0)
+        if running_fn >= emu.limits.max_running_calls_per_function:
+            raise CogniteAPIError(
+                429,
+                f"Too many concurrent calls of function {function.id} "
+                f"(limit {emu.limits.max_running_calls_per_function})",
+            )
+        if sum(store.running_calls.values()) >= emu.limits.max_running_calls_per_project:
+            raise CogniteAPIError(
+                429,
+                f"Too many concurrent calls in project {project} (limit {emu.limits.max_running_calls_per_project})",
+            )
+        return running_fn
+
     def start(
         self,
         project: str,
@@ -44,14 +63,7 @@ class Invoker:
         if function.status != "Ready":
             raise bad_request(f"Function {function.id} is not ready to be called (status: {function.status})")
         with emu.backend.lock:
-            running_fn = store.running_calls.get(function.id, 0)
-            if running_fn >= emu.limits.max_running_calls_per_function:
-                raise CogniteAPIError(429, f"Too many concurrent calls of function {function.id} "
-                                      f"(limit {emu.limits.max_running_calls_per_function})")  # fmt: skip
-            running = sum(store.running_calls.values())
-            if running >= emu.limits.max_running_calls_per_project:
-                raise CogniteAPIError(429, f"Too many concurrent calls in project {project} "
-                                      f"(limit {emu.limits.max_running_calls_per_project})")  # fmt: skip
+            running_fn = self.check_capacity(project, function)
             now = emu.clock.now_ms()
             record = CallRecord(
                 id=emu.backend.new_id(), function_id=function.id, status="Running", start_time=now,

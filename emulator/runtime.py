@@ -309,23 +309,28 @@ class _CallLogHandler(logging.Handler):
 
 
 class _Capture:
-    """Installs the routed streams while at least one call runs; restores them after the last."""
+    """Routes sys.stdout/sys.stderr through thread-aware proxies while at least one call runs.
+
+    Each call re-installs the proxies if something (pytest's capture, between tests) replaced them
+    while an abandoned call kept the count above zero; the last call out restores what it wrapped.
+    """
 
     def __init__(self) -> None:
         self.sinks: dict[int, CallLog] = {}
         self._active = 0
-        self._saved: tuple[Any, Any] | None = None
         self._log_handler = _CallLogHandler(self.sinks)
 
     @contextmanager
     def capture(self, log: CallLog) -> Iterator[None]:
         ident = threading.get_ident()
         with _PROCESS_LOCK:
-            if self._active == 0:
-                self._saved = (sys.stdout, sys.stderr)
+            if not isinstance(sys.stdout, _ThreadRoutedStream):
                 sys.stdout = _ThreadRoutedStream(sys.stdout, self.sinks)
+            if not isinstance(sys.stderr, _ThreadRoutedStream):
                 sys.stderr = _ThreadRoutedStream(sys.stderr, self.sinks)
-                logging.getLogger().addHandler(self._log_handler)
+            root = logging.getLogger()
+            if self._log_handler not in root.handlers:
+                root.addHandler(self._log_handler)
             self._active += 1
             self.sinks[ident] = log
         try:
@@ -334,13 +339,12 @@ class _Capture:
             with _PROCESS_LOCK:
                 self.sinks.pop(ident, None)
                 self._active -= 1
-                if self._active == 0 and self._saved is not None:
+                if self._active == 0:
                     if isinstance(sys.stdout, _ThreadRoutedStream):
-                        sys.stdout = self._saved[0]
+                        sys.stdout = sys.stdout._fallback
                     if isinstance(sys.stderr, _ThreadRoutedStream):
-                        sys.stderr = self._saved[1]
+                        sys.stderr = sys.stderr._fallback
                     logging.getLogger().removeHandler(self._log_handler)
-                    self._saved = None
 
 
 CAPTURE = _Capture()

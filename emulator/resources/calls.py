@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.errors import bad_request, not_found
+from emulator.errors import CogniteAPIError, bad_request, not_found
 from emulator.resources.common import emulator_of, project_of, store_of
 from emulator.resources.functions import get_function
 from emulator.resources.paging import page, page_body
-from emulator.resources.sessions import bind_nonce
+from emulator.resources.sessions import bind_nonce, release_nonce
 from emulator.state import CallRecord, Store
 from emulator.validation import (
     check_id,
@@ -74,8 +74,13 @@ async def call_function(request: Request) -> Response:
     fn = get_function(store, function_id)
     if fn.status != "Ready":
         raise bad_request(f"Function {fn.id} is not ready to be called (status: {fn.status})")
+    emu.invoker.check_capacity(project, fn)  # a 429 must not spend the nonce: the SDK retries with it
     session = bind_nonce(emu, store, body["nonce"])
-    record = await run_in_threadpool(emu.invoker.start, project, fn, data, session_id=session.id)
+    try:
+        record = await run_in_threadpool(emu.invoker.start, project, fn, data, session_id=session.id)
+    except CogniteAPIError:
+        release_nonce(emu, session)
+        raise
     return JSONResponse(call_json(record), status_code=201)
 
 

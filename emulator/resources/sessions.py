@@ -77,6 +77,14 @@ def bind_nonce(emu: Any, store: Store, nonce: Any) -> SessionRecord:
         return record
 
 
+def release_nonce(emu: Any, record: SessionRecord) -> None:
+    """Undo a bind whose request was refused afterwards (so the client's retry can use the nonce)."""
+    with emu.backend.lock:
+        if record.status == "ACTIVE":
+            record.nonce_used = False
+            record.status = "READY"
+
+
 def _session_kind(item: dict[str, Any], where: str) -> tuple[str, str | None]:
     if "clientId" in item or "clientSecret" in item:
         reject_unknown(item, ("clientId", "clientSecret"), where)
