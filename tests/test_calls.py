@@ -179,7 +179,7 @@ def test_calls_list_filters_and_pagination(emu: FunctionsEmulator, client: Cogni
     fn = emu.deploy(folder=fixture_folder("failing"))
     ok = emu.deploy(folder=fixture_folder("hello"))
     ids = []
-    for i in range(5):
+    for _ in range(5):
         emu.clock.advance(seconds=10)
         ids.append(client.functions.call(id=fn.id, data={}).id)
     client.functions.call(id=ok.id)
