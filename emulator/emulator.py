@@ -234,20 +234,21 @@ class FunctionsEmulator:
         self.scheduler.changed(project)
 
     def _trim_calls(self, project: str) -> None:
-        """Keep at most ``max_calls_kept`` finished calls per project; the oldest go first."""
+        """Keep at most ``max_calls_kept`` calls per project; the oldest finished ones go first."""
         if self.max_calls_kept is None:
             return
-        calls = self.backend.store(project).calls
-        excess = len(calls) - self.max_calls_kept
-        if excess <= 0:
-            return
-        doomed: list[int] = []
-        for call in calls.values():  # insertion order: oldest first, so this stops early
-            if call.status != "Running":
-                doomed.append(call.id)
-                if len(doomed) >= excess:
-                    break
-        for call_id in doomed:
+        store = self.backend.store(project)
+        calls, order = store.calls, store.call_order
+        budget = len(order)  # never loop forever when every old call is still Running
+        while len(calls) > self.max_calls_kept and order and budget > 0:
+            budget -= 1
+            call_id = order.popleft()
+            call = calls.get(call_id)
+            if call is None:
+                continue
+            if call.status == "Running":
+                order.append(call_id)
+                continue
             del calls[call_id]
 
     def __repr__(self) -> str:

@@ -69,7 +69,7 @@ class Invoker:
                 id=emu.backend.new_id(), function_id=function.id, status="Running", start_time=now,
                 schedule_id=schedule_id, scheduled_time=scheduled_time, session_id=session_id,
             )  # fmt: skip
-            store.calls[record.id] = record
+            store.add_call(record)
             store.running_calls[function.id] = running_fn + 1
             function.last_called = now
         info: dict[str, Any] = {"function_id": function.id, "call_id": record.id}

@@ -121,7 +121,7 @@ def _restore(emu: FunctionsEmulator, data: dict[str, Any]) -> None:
                     "Failed",
                     {"message": "The emulator restarted during the call", "trace": None},
                 )
-            store.calls[call.id] = call
+            store.add_call(call)
         for item in project["schedules"]:
             schedule = ScheduleRecord(**item)
             store.schedules[schedule.id] = schedule

@@ -149,6 +149,25 @@ class Scheduler:
             if record is not None:
                 fired.append((project, record))
 
+    def fire_until(self, target_ms: int) -> list[Any]:
+        """Fire every run due at or before ``target_ms`` (the Timeline's shortcut when this is its
+        only source): one heap pop per run, the clock moved to each run's instant."""
+        fired: list[Any] = []
+        heap, runs, lock = self._heap, self._runs, self._lock
+        move = self._emu.clock._move_to
+        while True:
+            with lock:
+                while heap and heap[0][1] not in runs:
+                    heapq.heappop(heap)
+                if not heap or heap[0][0] > target_ms:
+                    return fired
+                due, schedule_id, project = heapq.heappop(heap)
+                self._push(schedule_id, project)
+            move(due)
+            record = self._run(project, schedule_id, due)
+            if record is not None:
+                fired.append((project, record))
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Keep one capture/environment context open across the runs of one clock move."""
@@ -168,7 +187,8 @@ class Scheduler:
     # --- one scheduled run -----------------------------------------------------------------------------
     def _run(self, project: str, schedule_id: int, due_ms: int) -> CallRecord | None:
         emu = self._emu
-        store = emu.backend.store(project)
+        backend = emu.backend
+        store = backend._stores.get(project) or backend.store(project)
         schedule = store.schedules.get(schedule_id)
         function = store.functions.get(schedule.function_id) if schedule is not None else None
         if schedule is None or function is None:
@@ -180,30 +200,35 @@ class Scheduler:
             blocked = f"Could not run scheduled call: the schedule's session {schedule.session_id} is {state}"
         elif function.status != "Ready":
             blocked = f"Could not run scheduled call: function {function.id} is {function.status}"
-        with emu.backend.lock:
+        with backend.lock:
+            # positional: id, function_id, status, start_time, end_time, error, schedule_id, scheduled_time, session_id
             record = CallRecord(
-                id=emu.backend.new_id(),
-                function_id=function.id,
-                status="Running",
-                start_time=due_ms,
-                schedule_id=schedule_id,
-                scheduled_time=due_ms,
-                session_id=schedule.session_id,
+                backend.new_id(),
+                function.id,
+                "Running",
+                due_ms,
+                None,
+                None,
+                schedule_id,
+                due_ms,
+                schedule.session_id,
             )
-            store.calls[record.id] = record
+            store.add_call(record)
             function.last_called = due_ms
         if blocked is not None:
             outcome = Outcome("Failed", error={"message": blocked, "trace": None})
         else:
             outcome = self._execute(project, function, record, schedule)
-        with emu.backend.lock:
+        with backend.lock:
             record.status = outcome.status
             record.end_time = due_ms
             record.error = outcome.error
             record.response = outcome.response
             record.has_response = outcome.has_response
             record.logs = outcome.logs
-            emu._trim_calls(project)
+            kept = emu.max_calls_kept
+            if kept is not None and len(store.calls) > kept:
+                emu._trim_calls(project)
         return record
 
     def _execute(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,11 @@ class Store:
     functions_status: str = "activated"
     running_calls: dict[int, int] = field(default_factory=dict)  # function id -> calls Running
     nonces: dict[str, int] = field(default_factory=dict)  # nonce -> session id
+    call_order: deque[int] = field(default_factory=deque)  # call ids, oldest first (for trimming)
+
+    def add_call(self, call: CallRecord) -> None:
+        self.calls[call.id] = call
+        self.call_order.append(call.id)
 
     # Lookups iterate over a snapshot (list() of a dict view is atomic under the GIL), so a request
     # reading while another thread writes never sees "dictionary changed size during iteration".
