@@ -79,8 +79,9 @@ def _start_cli(*args: str) -> tuple[subprocess.Popen[str], str]:
 
 def _stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> str:
     proc.send_signal(sig)
-    out, _ = proc.communicate(timeout=30)
-    return out
+    proc.wait(timeout=30)
+    assert proc.stdout is not None
+    return proc.stdout.read()  # through the text buffer: communicate() would skip what readline read ahead
 
 
 def test_cli_demo_server_is_usable_by_a_hand_built_client() -> None:
