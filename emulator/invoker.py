@@ -1,18 +1,27 @@
-"""Starting function calls: the one code path for API calls and scheduled runs.
+"""Starting function calls from the API: record, run on a worker thread, finish.
 
-A call gets a record (Running), then its handler runs on a thread of its own so that a timeout can
-abandon it. In "sync" mode the caller waits for the end (the POST answers with the final status); in
-"background" mode a supervisor thread waits and the caller gets Running back at once.
+A call gets a record (Running); its handler then runs on a worker thread (a shared pool of daemon
+threads, so no call pays for a new thread) and the caller waits with the call's timeout:
 
-A handler that outlives its timeout cannot be killed inside this process: its thread is left to
-finish in the background (it is a daemon thread, so it never blocks interpreter exit) and whatever
-it does later is discarded. Use ``isolation="process"`` when that matters.
+- the API route awaits the worker without blocking the event loop, so a handler whose own client
+  calls back into the emulator is served meanwhile (no deadlock, whichever client made the call);
+- in "background" mode the POST answers Running at once and the call finishes on its own.
+
+A handler that outlives its timeout cannot be killed inside this process: the call is recorded as
+Timeout, its worker thread is left to finish in the background (a daemon thread: it never blocks
+interpreter exit) and whatever it does later is discarded. Use ``isolation="process"`` for hard kills.
+Scheduled runs during time travel take the scheduler's inline fast path instead (scheduler.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import queue
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from emulator.errors import CogniteAPIError, bad_request
@@ -21,6 +30,43 @@ from emulator.state import CallRecord, FunctionRecord
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
+
+
+class _DaemonPool:
+    """Daemon worker threads, reused across calls; a new one starts only when none is idle.
+
+    Shared by every emulator in the process: it holds no emulator state, only idle threads.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1
+        self._jobs.put((job, future))
+        if spawn:
+            threading.Thread(target=self._work, name="cdf-call-worker", daemon=True).start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            job, future = self._jobs.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(job())
+                except BaseException as exc:  # run_handle never raises; belt and braces
+                    future.set_exception(exc)
+            with self._lock:
+                self._idle += 1
+
+
+WORKERS = _DaemonPool()
 
 
 class Invoker:
@@ -46,7 +92,7 @@ class Invoker:
             )
         return running_fn
 
-    def start(
+    def submit(
         self,
         project: str,
         function: FunctionRecord,
@@ -56,8 +102,8 @@ class Invoker:
         schedule_id: int | None = None,
         scheduled_time: int | None = None,
         background: bool | None = None,
-    ) -> CallRecord:
-        """Create a call of ``function`` and run it; returns the record (final unless background)."""
+    ) -> tuple[CallRecord, Future[Outcome], CallLog]:
+        """Create a Running call of ``function`` and hand its handler to a worker thread."""
         emu = self._emu
         store = emu.backend.store(project)
         if function.status != "Ready":
@@ -83,51 +129,73 @@ class Invoker:
         }
         if "client" in function.code.params:
             arguments["client"] = emu.handler_client(project)
-        if background is None:
-            background = emu.call_mode == "background"
-        self._run(project, function, record, arguments, background)
-        return record
-
-    def _run(
-        self,
-        project: str,
-        function: FunctionRecord,
-        record: CallRecord,
-        arguments: dict[str, Any],
-        background: bool,
-    ) -> None:
-        emu = self._emu
         log = CallLog(emu.clock.now_ms, emu.limits.max_log_lines)
-        result: list[Outcome] = []
-        pinned = emu.clock.now_ms() if record.scheduled_time is not None else None
+        pinned = scheduled_time if (scheduled_time is not None and emu.clock.mode != "virtual") else None
 
-        def target() -> None:
+        def job() -> Outcome:
             if pinned is not None:
                 emu.clock._pin(pinned)
             try:
-                result.append(
-                    run_handle(function.code, arguments, function.env_vars, log, emu.limits.response_bytes)
-                )
+                return run_handle(function.code, arguments, function.env_vars, log, emu.limits.response_bytes)
             finally:
                 emu.clock._pin(None)
 
-        worker = threading.Thread(target=target, name=f"cdf-call-{record.id}", daemon=True)
-
-        def supervise() -> None:
-            worker.join(emu.timeout_seconds)
-            if result:
-                outcome = result[0]
-            else:
-                outcome = Outcome("Timeout", error={
-                    "message": f"Function call timed out after {emu.timeout_seconds:g} seconds", "trace": None,
-                }, logs=log.finish())  # fmt: skip
-            self._finish(project, record, outcome)
-
-        worker.start()
+        future = WORKERS.submit(job)
+        if background is None:
+            background = emu.call_mode == "background"
         if background:
-            threading.Thread(target=supervise, name=f"cdf-call-{record.id}-supervisor", daemon=True).start()
-        else:
-            supervise()
+            self._finish_later(project, record, future, log)
+        return record, future, log
+
+    def start(self, project: str, function: FunctionRecord, data: Any, **kwargs: Any) -> CallRecord:
+        """Run a call and wait for its end (or its timeout) in this thread; returns the record."""
+        record, future, log = self.submit(project, function, data, **kwargs)
+        if kwargs.get("background", self._emu.call_mode == "background"):
+            return record
+        try:
+            outcome = future.result(self._emu.timeout_seconds)
+        except FutureTimeout:
+            outcome = self._timeout(log)
+        self._finish(project, record, outcome)
+        return record
+
+    async def run(self, project: str, function: FunctionRecord, data: Any, **kwargs: Any) -> CallRecord:
+        """The API's path: like :meth:`start`, but awaits the worker so the event loop keeps serving."""
+        record, future, log = self.submit(project, function, data, **kwargs)
+        if kwargs.get("background", self._emu.call_mode == "background"):
+            return record
+        try:
+            outcome = await asyncio.wait_for(asyncio.wrap_future(future), self._emu.timeout_seconds)
+        except TimeoutError:
+            outcome = self._timeout(log)
+        self._finish(project, record, outcome)
+        return record
+
+    def _timeout(self, log: CallLog) -> Outcome:
+        seconds = self._emu.timeout_seconds
+        return Outcome(
+            "Timeout",
+            error={"message": f"Function call timed out after {seconds:g} seconds", "trace": None},
+            logs=log.finish(),
+        )
+
+    def _finish_later(self, project: str, record: CallRecord, future: Future[Any], log: CallLog) -> None:
+        done = threading.Event()
+
+        def on_done(fut: Future[Any]) -> None:
+            if not done.is_set():
+                done.set()
+                self._finish(project, record, fut.result())
+
+        def on_timeout() -> None:
+            if not done.is_set():
+                done.set()
+                self._finish(project, record, self._timeout(log))
+
+        timer = threading.Timer(self._emu.timeout_seconds, on_timeout)
+        timer.daemon = True
+        future.add_done_callback(lambda fut: (timer.cancel(), on_done(fut)))
+        timer.start()
 
     def _finish(self, project: str, record: CallRecord, outcome: Outcome) -> None:
         emu = self._emu

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -77,7 +76,7 @@ async def call_function(request: Request) -> Response:
     emu.invoker.check_capacity(project, fn)  # a 429 must not spend the nonce: the SDK retries with it
     session = bind_nonce(emu, store, body["nonce"])
     try:
-        record = await run_in_threadpool(emu.invoker.start, project, fn, data, session_id=session.id)
+        record = await emu.invoker.run(project, fn, data, session_id=session.id)
     except CogniteAPIError:
         release_nonce(emu, session)
         raise
