@@ -89,6 +89,7 @@ class FunctionsEmulator:
         self._workdir: Path | None = None
         self._finalizer: weakref.finalize | None = None
         self.faults = Faults()
+        self._loopback: EmulatorServer | None = None
         self.auth = AuthPolicy(auth)
         self.app = build_app(self)
         self._httpx = transport.asgi_httpx_client(self.app)
@@ -156,8 +157,18 @@ class FunctionsEmulator:
         """Drop all state and the temporary directory that holds unpacked function code."""
         self.backend.reset()
         self.scheduler.reset()
+        if self._loopback is not None:
+            self._loopback.stop()
+            self._loopback = None
         if self._finalizer is not None:
             self._finalizer()
+
+    def _loopback_url(self) -> str:
+        """The URL of a loopback server for this emulator, started on first use (process isolation)."""
+        with self.backend.lock:
+            if self._loopback is None:
+                self._loopback = self.serve()
+            return self._loopback.base_url
 
     def state(self) -> dict[str, Any]:
         """A JSON-ready dump of every project (what GET /_emulator/state answers)."""

@@ -132,13 +132,29 @@ class Invoker:
         log = CallLog(emu.clock.now_ms, emu.limits.max_log_lines)
         pinned = scheduled_time if (scheduled_time is not None and emu.clock.mode != "virtual") else None
 
-        def job() -> Outcome:
-            if pinned is not None:
-                emu.clock._pin(pinned)
-            try:
-                return run_handle(function.code, arguments, function.env_vars, log, emu.limits.response_bytes)
-            finally:
-                emu.clock._pin(None)
+        if emu.isolation == "process":
+            from emulator.isolation import run_in_subprocess
+
+            base_url = emu._loopback_url()
+            now = emu.clock.now_ms()
+
+            def job() -> Outcome:
+                return run_in_subprocess(
+                    function.code, arguments, function.env_vars, project=project, base_url=base_url,
+                    timeout=emu.timeout_seconds, now_ms=now, max_response_bytes=emu.limits.response_bytes,
+                    max_log_lines=emu.limits.max_log_lines,
+                )  # fmt: skip
+        else:
+
+            def job() -> Outcome:
+                if pinned is not None:
+                    emu.clock._pin(pinned)
+                try:
+                    return run_handle(
+                        function.code, arguments, function.env_vars, log, emu.limits.response_bytes
+                    )
+                finally:
+                    emu.clock._pin(None)
 
         future = WORKERS.submit(job)
         if background is None:
@@ -153,7 +169,7 @@ class Invoker:
         if kwargs.get("background", self._emu.call_mode == "background"):
             return record
         try:
-            outcome = future.result(self._emu.timeout_seconds)
+            outcome = future.result(self._wait_seconds())
         except FutureTimeout:
             outcome = self._timeout(log)
         self._finish(project, record, outcome)
@@ -165,11 +181,15 @@ class Invoker:
         if kwargs.get("background", self._emu.call_mode == "background"):
             return record
         try:
-            outcome = await asyncio.wait_for(asyncio.wrap_future(future), self._emu.timeout_seconds)
+            outcome = await asyncio.wait_for(asyncio.wrap_future(future), self._wait_seconds())
         except TimeoutError:
             outcome = self._timeout(log)
         self._finish(project, record, outcome)
         return record
+
+    def _wait_seconds(self) -> float:
+        # In process isolation the child is killed at the timeout and reports Timeout itself.
+        return self._emu.timeout_seconds + (30.0 if self._emu.isolation == "process" else 0.0)
 
     def _timeout(self, log: CallLog) -> Outcome:
         seconds = self._emu.timeout_seconds
@@ -192,7 +212,7 @@ class Invoker:
                 done.set()
                 self._finish(project, record, self._timeout(log))
 
-        timer = threading.Timer(self._emu.timeout_seconds, on_timeout)
+        timer = threading.Timer(self._wait_seconds(), on_timeout)
         timer.daemon = True
         future.add_done_callback(lambda fut: (timer.cancel(), on_done(fut)))
         timer.start()
