@@ -18,6 +18,8 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 ALLOWED_STATUSES = (408, 429, 500, 502, 503, 504)
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+MAX_LATENCY_S = 60
 
 
 @dataclass
@@ -62,14 +64,27 @@ class Faults:
         ``path`` is a glob (``*/functions/*/call``) or, starting with ``^``, a regular expression;
         ``latency`` (seconds) delays the answer.
         """
-        if status not in ALLOWED_STATUSES:
-            raise ValueError(f"status must be one of {ALLOWED_STATUSES}, got {status}")
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        if latency < 0 or latency > 60:
-            raise ValueError("latency must be between 0 and 60 seconds")
+        if isinstance(status, bool) or not isinstance(status, int) or status not in ALLOWED_STATUSES:
+            raise ValueError(f"status must be one of {ALLOWED_STATUSES}, got {status!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"count must be a whole number of at least 1, got {count!r}")
+        if (
+            isinstance(latency, bool)
+            or not isinstance(latency, int | float)
+            or not 0 <= latency <= MAX_LATENCY_S  # also False for NaN
+        ):
+            raise ValueError(f"latency must be between 0 and {MAX_LATENCY_S} seconds, got {latency!r}")
+        if not isinstance(method, str) or (method != "*" and method.upper() not in METHODS):
+            raise ValueError(f"method must be '*' or one of {', '.join(METHODS)}, got {method!r}")
+        if not isinstance(path, str) or not path:
+            raise ValueError(f"path must be a non-empty glob or ^regex string, got {path!r}")
+        if message is not None and not isinstance(message, str):
+            raise ValueError(f"message must be a string, got {message!r}")
         if path.startswith("^"):
-            re.compile(path)
+            try:
+                re.compile(path)
+            except re.error as exc:
+                raise ValueError(f"path is not a valid regular expression: {exc}") from None
         with self._lock:
             fault = Fault(
                 status, method.upper(), path, count, int(latency * 1000), message or "", self._next_id

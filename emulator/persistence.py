@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator import cron
+from emulator.clock import to_epoch_ms
 from emulator.state import CallRecord, FileRecord, FunctionRecord, ScheduleRecord, SessionRecord
 
 if TYPE_CHECKING:
@@ -76,8 +77,12 @@ def save(emu: FunctionsEmulator, path: str | Path) -> None:
     os.replace(tmp, target)
 
 
-def load(emu: FunctionsEmulator, path: str | Path) -> None:
-    """Load a state file into an empty emulator; raises StateFileError with a clear message."""
+def load(emu: FunctionsEmulator, path: str | Path, *, restore_clock: bool = True) -> None:
+    """Load a state file into an empty emulator; raises StateFileError with a clear message.
+
+    A virtual clock is set to the saved time (``restore_clock=False`` keeps its own start, if later);
+    wall and system clocks keep following real time.
+    """
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
@@ -87,17 +92,22 @@ def load(emu: FunctionsEmulator, path: str | Path) -> None:
             f"{path} is not a {FORMAT} state file (format: {data.get('format') if isinstance(data, dict) else None!r})"
         )
     try:
-        _restore(emu, data)
-    except (KeyError, TypeError, ValueError) as exc:
+        _restore(emu, data, restore_clock)
+    except Exception as exc:  # any shape we did not write (lists for dicts, missing keys, bad base64, ...)
         emu.reset()
         raise StateFileError(f"State file {path} is corrupt: {type(exc).__name__}: {exc}") from None
 
 
-def _restore(emu: FunctionsEmulator, data: dict[str, Any]) -> None:
+def _restore(emu: FunctionsEmulator, data: dict[str, Any], restore_clock: bool) -> None:
     from emulator.resources.functions import deploy
 
+    saved_ms = to_epoch_ms(int(data["clock_ms"]))  # also checks the range
     if emu.clock.mode == "virtual":
-        emu.clock._push_to(int(data["clock_ms"]))
+        if restore_clock:  # a fresh emulator: nothing has happened at its own start time yet
+            with emu.clock._lock:
+                emu.clock._virtual_ms = saved_ms
+        else:
+            emu.clock._push_to(saved_ms)
     for name, project in data["projects"].items():
         store = emu.backend.store(name)
         for item in project["files"]:

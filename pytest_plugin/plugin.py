@@ -53,6 +53,8 @@ def emulator_options(request: pytest.FixtureRequest) -> dict[str, Any]:
             value = request.config.getini(f"functions_emulator_{name}") or None
         if value is None:
             value = default
+        if name == "start" and isinstance(value, str) and value.strip().isdigit():
+            value = int(value)  # epoch milliseconds, from the command line or the ini file
         if value is not None:
             options[name] = value
     marker = request.node.get_closest_marker("functions_emulator")

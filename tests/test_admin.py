@@ -119,3 +119,49 @@ def test_strict_auth() -> None:
 def test_admin_routes_answer_in_cdf_shape_for_unknown_paths(http: httpx.Client) -> None:
     answer = http.get("/_emulator/nope")
     assert answer.status_code == 404 and answer.json()["error"]["code"] == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": 429, "path": "^(["},  # not a regular expression
+        {"status": "429"},
+        {"status": True},
+        {"count": 1.5},
+        {"count": 0},
+        {"method": 5},
+        {"method": "FETCH"},
+        {"path": ""},
+        {"latencyMs": "10"},
+        {"latencyMs": 120_000},
+        {"message": {"nested": 1}},
+        {"latencyMs": 1, "latency_ms": 1},
+        {"unknown": 1},
+    ],
+)
+def test_bad_faults_are_400_in_cdf_shape(emu: FunctionsEmulator, http: httpx.Client, body: dict) -> None:
+    answer = http.post("/_emulator/faults", json=body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == 400
+    assert emu.faults.list() == []
+    with pytest.raises(ValueError):
+        emu.faults.add(status=429, path="^([")
+
+
+def test_regex_fault_paths_and_method_filter(emu: FunctionsEmulator, http: httpx.Client) -> None:
+    http.post(
+        "/_emulator/faults",
+        json={"status": 503, "method": "get", "path": r"^/api/v1/projects/[^/]+/functions/limits$"},
+    )
+    assert http.post(f"/api/v1/projects/{emu.project}/functions/list", json={}).status_code == 200
+    assert http.get(f"/api/v1/projects/{emu.project}/functions/limits").status_code == 503
+    assert http.get(f"/api/v1/projects/{emu.project}/functions/limits").status_code == 200  # count 1: used up
+
+
+@pytest.mark.parametrize(
+    "raw", ['{"seconds": Infinity}', '{"seconds": 1e30}', '{"seconds": NaN}', '{"to": true}']
+)
+def test_bad_clock_moves_are_400(emu: FunctionsEmulator, http: httpx.Client, raw: str) -> None:
+    answer = http.post("/_emulator/clock/advance", content=raw, headers={"content-type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert emu.clock.now_ms() == START_MS

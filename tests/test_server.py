@@ -157,3 +157,86 @@ def test_console_script_is_installed() -> None:
         [str(exe), "serve", "--help"], capture_output=True, text=True, timeout=60, env=os.environ
     )
     assert "--demo" in out.stdout
+
+
+def test_due_schedules_fire_on_time_while_the_server_runs_with_no_requests() -> None:
+    # a wall clock 1.5 s before a minute boundary: the ticker alone must fire the run at hh:mm:00
+    start = "2026-01-01T00:00:58.500Z"
+    emu = FunctionsEmulator(project="tick", start=start, clock="wall")
+    try:
+        fn = emu.deploy(folder=fixture_folder("hello"), external_id="hello")
+        emu.client().functions.schedules.create(name="m", cron_expression="* * * * *", function_id=fn.id)
+        calls = emu.backend.store("tick").calls
+        time.sleep(2.0)
+        assert not calls, "nothing fires without the server's ticker (no request was made)"
+        with emu.serve():
+            deadline = time.monotonic() + 10
+            while not calls and time.monotonic() < deadline:
+                time.sleep(0.05)  # no request: only the ticker can fire the run
+            assert len(calls) == 1
+            (call,) = calls.values()
+            assert call.scheduled_time == 1767225660000  # 2026-01-01T00:01:00Z
+    finally:
+        emu.close()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"format": "cdf-functions-emulator/1", "clock_ms": 1, "projects": []},
+        {"format": "cdf-functions-emulator/1", "projects": {}},
+        {"format": "cdf-functions-emulator/1", "clock_ms": 1, "projects": {"p": None}},
+        {"format": "cdf-functions-emulator/1", "clock_ms": 1, "projects": {"p": {"files": [{"id": 1}]}}},
+        {"format": "cdf-functions-emulator/2", "clock_ms": 1, "projects": {}},
+        [1, 2],
+        "text",
+    ],
+)
+def test_malformed_state_files_are_state_file_errors(tmp_path: Path, content: object) -> None:
+    from emulator.persistence import StateFileError, load
+
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(content))
+    emu = FunctionsEmulator(project="p")
+    try:
+        with pytest.raises(StateFileError, match=re.escape(str(path))):
+            load(emu, path)
+        assert emu.backend.projects() == [] or emu.client("p").functions.list() == []
+    finally:
+        emu.close()
+    assert json.loads(path.read_text()) == content
+
+
+def test_save_and_load_in_process_keeps_functions_schedules_sessions_and_calls(tmp_path: Path) -> None:
+    from emulator.persistence import load, save
+
+    first = FunctionsEmulator(project="p", start="2026-01-01T00:00:00Z")
+    fn = first.deploy(folder=fixture_folder("with_helper"), external_id="helper")
+    client = first.client()
+    session = client.iam.sessions.create(session_type="TOKEN_EXCHANGE")
+    schedule = client.functions.schedules.create(
+        name="s", cron_expression="0 * * * *", function_id=fn.id, data={"text": "tick"}
+    )
+    first.clock.advance(hours=2)
+    save(first, tmp_path / "s.json")
+    before = first.state()
+    first.close()
+
+    second = FunctionsEmulator(project="p")
+    try:
+        load(second, tmp_path / "s.json")
+        assert second.state() == before
+        assert session.id in {s["id"] for s in before["projects"]["p"]["sessions"]}
+        assert second.clock.now_ms() == first_ms(before)
+        client = second.client()
+        assert [c.scheduled_time for c in client.functions.calls.list(function_id=fn.id)] != []
+        assert client.functions.schedules.retrieve(id=schedule.id).cron_expression == "0 * * * *"
+        assert len(second.clock.advance(hours=1)) == 1  # the schedule keeps firing after a load
+        call = client.functions.call(id=fn.id, data={"text": "again"})  # the code was redeployed
+        assert call.get_response() == {"shout": "AGAIN!"}
+    finally:
+        second.close()
+
+
+def first_ms(state: dict) -> int:
+    return state["clock_ms"]

@@ -17,6 +17,8 @@ from emulator.errors import bad_request
 from emulator.resources.common import emulator_of
 from emulator.validation import expect_object, read_json, reject_unknown
 
+MAX_ADVANCE_SECONDS = 400 * 366 * 86_400  # centuries; further would leave the clock's range anyway
+
 
 def _clock_json(request: Request) -> dict[str, Any]:
     clock = emulator_of(request).clock
@@ -36,13 +38,17 @@ async def advance(request: Request) -> Response:
     try:
         if "seconds" in body:
             seconds = body["seconds"]
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-                raise ValueError("seconds must be a non-negative number")
+            if (
+                isinstance(seconds, bool)
+                or not isinstance(seconds, int | float)
+                or not 0 <= seconds <= MAX_ADVANCE_SECONDS  # also rejects NaN and infinity
+            ):
+                raise ValueError(f"seconds must be a number from 0 to {MAX_ADVANCE_SECONDS}")
             fired = await run_in_threadpool(emu.clock.advance, seconds=seconds)
         else:
             target = to_epoch_ms(body["to"])
             fired = await run_in_threadpool(emu.clock.advance_to, target)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise bad_request(str(exc)) from None
     out = _clock_json(request)
     out["calls"] = [call.dump(camel_case=True) for call in fired]
@@ -66,13 +72,18 @@ async def add_fault(request: Request) -> Response:
     emu = emulator_of(request)
     body = expect_object(await read_json(request), "")
     reject_unknown(body, ("status", "method", "path", "count", "latencyMs", "latency_ms", "message"), "")
+    if "latencyMs" in body and "latency_ms" in body:
+        raise bad_request("Give latencyMs or latency_ms, not both")
+    latency_ms = body.get("latencyMs", body.get("latency_ms", 0))
     try:
+        if isinstance(latency_ms, bool) or not isinstance(latency_ms, int | float):
+            raise ValueError(f"latencyMs must be a number of milliseconds, got {latency_ms!r}")
         fault = emu.faults.add(
-            status=int(body.get("status", 503)),
-            method=str(body.get("method", "*")),
-            path=str(body.get("path", "*")),
-            count=int(body.get("count", 1)),
-            latency=float(body.get("latencyMs", body.get("latency_ms", 0))) / 1000,
+            status=body.get("status", 503),
+            method=body.get("method", "*"),
+            path=body.get("path", "*"),
+            count=body.get("count", 1),
+            latency=latency_ms / 1000,
             message=body.get("message"),
         )
     except (TypeError, ValueError) as exc:
