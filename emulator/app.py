@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
+from emulator import openapi
 from emulator.auth import AuthMiddleware
 from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
@@ -22,6 +23,7 @@ API_PREFIX = "/api/v1/projects/{project}"
 def project_routes() -> list[BaseRoute]:
     """Every CDF route under /api/v1/projects/{project}, fixed paths before path parameters."""
     return [
+        *openapi.routes,
         *files.routes,
         *sessions.routes,
         *functions.routes,

@@ -71,13 +71,39 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404:
         message = f"No such route: {request.method} {request.url.path}"
-    elif exc.status_code == 405:
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}"
+        allowed = _allowed_methods(request.app.routes, request.url.path)
+        if allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
     return JSONResponse(
         {"error": {"code": exc.status_code, "message": message}},
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers=headers or None,
     )
+
+
+def _allowed_methods(routes: Any, path: str) -> set[str]:
+    """The methods served at ``path``: those of every Route with the same template as the first
+    one that matches (one path may be split over several Routes, one per method)."""
+    from starlette.routing import Mount, Route
+
+    template: str | None = None
+    allowed: set[str] = set()
+    for route in routes:
+        if isinstance(route, Mount):
+            match = route.path_regex.match(path)
+            if match and template is None:
+                found = _allowed_methods(route.routes, "/" + match.groupdict().get("path", ""))
+                if found:
+                    return found
+        elif isinstance(route, Route) and route.methods:
+            if template is None and route.path_regex.match(path):
+                template = route.path
+            if template is not None and route.path == template:
+                allowed |= set(route.methods)
+    return allowed
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> Response:

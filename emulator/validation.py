@@ -91,6 +91,17 @@ def _name(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
+def _value_or_none(obj: dict[str, Any], key: str, where: str) -> Any:
+    """The field's value, or None when absent; an explicit JSON null is refused (the spec has no
+    nullable fields, and the SDK never sends null)."""
+    if key not in obj:
+        return None
+    value = obj[key]
+    if value is None:
+        raise bad_request(f"{_name(where, key)} must not be null")
+    return value
+
+
 def get_items(
     body: Any, *, min_items: int = 1, max_items: int | None = None, key: str = "items"
 ) -> list[Any]:
@@ -116,7 +127,7 @@ def get_str(
     min_len: int = 0,
     max_len: int | None = None,
 ) -> str | None:
-    value = obj.get(key)
+    value = _value_or_none(obj, key, where)
     if value is None:
         if required:
             raise bad_request(f"Missing required field: {_name(where, key)}")
@@ -138,7 +149,7 @@ def check_id(value: Any, name: str) -> int:
 
 
 def get_id(obj: dict[str, Any], key: str, where: str = "", *, required: bool = False) -> int | None:
-    value = obj.get(key)
+    value = _value_or_none(obj, key, where)
     if value is None:
         if required:
             raise bad_request(f"Missing required field: {_name(where, key)}")
@@ -147,7 +158,7 @@ def get_id(obj: dict[str, Any], key: str, where: str = "", *, required: bool = F
 
 
 def get_bool(obj: dict[str, Any], key: str, where: str = "", *, default: bool = False) -> bool:
-    value = obj.get(key, default)
+    value = _value_or_none(obj, key, where)
     if value is None:
         return default
     if not isinstance(value, bool):
@@ -156,7 +167,7 @@ def get_bool(obj: dict[str, Any], key: str, where: str = "", *, default: bool = 
 
 
 def get_number(obj: dict[str, Any], key: str, where: str = "") -> float | None:
-    value = obj.get(key)
+    value = _value_or_none(obj, key, where)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -164,26 +175,36 @@ def get_number(obj: dict[str, Any], key: str, where: str = "") -> float | None:
     return float(value)
 
 
+INT32_MAX = 2**31 - 1  # limits are int32 in the official spec
+INT64_MAX = 2**63 - 1  # timestamps are int64
+
+
 def get_limit(obj: dict[str, Any], *, default: int = 100, maximum: int | None = None) -> int:
-    value = obj.get("limit", default)
+    maximum = INT32_MAX if maximum is None else maximum
+    value = _value_or_none(obj, "limit", "")
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise bad_request("limit must be a positive integer")
-    if maximum is not None and value > maximum:
+    if value > maximum:
         raise bad_request(f"limit must be at most {maximum}, got {value}")
     return value
 
 
 def query_limit(request: Request, *, default: int = 100, maximum: int | None = None) -> int:
+    """``?limit=`` (the spec gives most query limits no maximum: then any positive integer)."""
     raw = request.query_params.get("limit")
     if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise bad_request(f"limit must be an integer, got {raw!r}") from None
-    return get_limit({"limit": value}, default=default, maximum=maximum)
+        raise bad_request(f"limit must be an integer, got {raw[:40]!r}") from None
+    if value < 1:
+        raise bad_request("limit must be a positive integer")
+    if maximum is not None and value > maximum:
+        raise bad_request(f"limit must be at most {maximum}, got {value}")
+    return value
 
 
 def get_str_dict(
@@ -196,7 +217,7 @@ def get_str_dict(
     value_max: int | None = None,
     total_max: int | None = None,
 ) -> dict[str, str] | None:
-    value = obj.get(key)
+    value = _value_or_none(obj, key, where)
     if value is None:
         return None
     name = _name(where, key)
@@ -219,7 +240,7 @@ def get_str_dict(
 
 
 def get_time_range(obj: dict[str, Any], key: str, where: str = "") -> tuple[int | None, int | None] | None:
-    value = obj.get(key)
+    value = _value_or_none(obj, key, where)
     if value is None:
         return None
     name = _name(where, key)
@@ -229,8 +250,8 @@ def get_time_range(obj: dict[str, Any], key: str, where: str = "") -> tuple[int 
     bounds: list[int | None] = []
     for bound in ("min", "max"):
         v = value.get(bound)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-            raise bad_request(f"{name}.{bound} must be a non-negative integer (epoch ms)")
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= INT64_MAX):
+            raise bad_request(f"{name}.{bound} must be a non-negative 64-bit integer (epoch ms)")
         bounds.append(v)
     return bounds[0], bounds[1]
 

@@ -183,11 +183,11 @@ async def logs(request: Request) -> Response:
 
 
 routes = [
-    Route("/functions/{function_id}/call", call_function, methods=["POST"]),
-    Route("/functions/{function_id}/calls", list_get, methods=["GET"]),
-    Route("/functions/{function_id}/calls/list", list_post, methods=["POST"]),
-    Route("/functions/{function_id}/calls/byids", by_ids, methods=["POST"]),
-    Route("/functions/{function_id}/calls/{call_id}", retrieve, methods=["GET"]),
-    Route("/functions/{function_id}/calls/{call_id}/response", response, methods=["GET"]),
-    Route("/functions/{function_id}/calls/{call_id}/logs", logs, methods=["GET"]),
+    Route("/functions/{function_id:int}/call", call_function, methods=["POST"]),
+    Route("/functions/{function_id:int}/calls", list_get, methods=["GET"]),
+    Route("/functions/{function_id:int}/calls/list", list_post, methods=["POST"]),
+    Route("/functions/{function_id:int}/calls/byids", by_ids, methods=["POST"]),
+    Route("/functions/{function_id:int}/calls/{call_id:int}", retrieve, methods=["GET"]),
+    Route("/functions/{function_id:int}/calls/{call_id:int}/response", response, methods=["GET"]),
+    Route("/functions/{function_id:int}/calls/{call_id:int}/logs", logs, methods=["GET"]),
 ]

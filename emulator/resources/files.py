@@ -193,7 +193,7 @@ routes = [
     Route("/files/byids", by_ids, methods=["POST"]),
     Route("/files/delete", delete, methods=["POST"]),
     Route("/files/downloadlink", download_link, methods=["POST"]),
-    Route("/files/{file_id}/content", upload_content, methods=["PUT"]),
-    Route("/files/{file_id}/content", download_content, methods=["GET"]),
-    Route("/files/{file_id}", retrieve, methods=["GET"]),
+    Route("/files/{file_id:int}/content", upload_content, methods=["PUT"]),
+    Route("/files/{file_id:int}/content", download_content, methods=["GET"]),
+    Route("/files/{file_id:int}", retrieve, methods=["GET"]),
 ]

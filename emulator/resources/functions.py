@@ -69,8 +69,7 @@ def function_json(fn: FunctionRecord) -> dict[str, Any]:
         "description": fn.description,
         "owner": fn.owner,
         "metadata": fn.metadata,
-        "indexUrl": fn.index_url,
-        "extraIndexUrls": fn.extra_index_urls,
+        # indexUrl / extraIndexUrls are write-only in the spec (they may carry credentials).
         "error": fn.error,
         "lastCalled": fn.last_called,
     }
@@ -346,4 +345,4 @@ routes = [
 ]
 
 # Registered after every other /functions/... route (schedules included) so fixed paths win.
-routes_by_id = [Route("/functions/{function_id}", retrieve, methods=["GET"])]
+routes_by_id = [Route("/functions/{function_id:int}", retrieve, methods=["GET"])]

@@ -252,6 +252,6 @@ routes = [
     Route("/functions/schedules/list", list_post, methods=["POST"]),
     Route("/functions/schedules/byids", by_ids, methods=["POST"]),
     Route("/functions/schedules/delete", delete, methods=["POST"]),
-    Route("/functions/schedules/{schedule_id}", retrieve, methods=["GET"]),
-    Route("/functions/schedules/{schedule_id}/input_data", input_data, methods=["GET"]),
+    Route("/functions/schedules/{schedule_id:int}", retrieve, methods=["GET"]),
+    Route("/functions/schedules/{schedule_id:int}/input_data", input_data, methods=["GET"]),
 ]
