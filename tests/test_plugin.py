@@ -120,3 +120,58 @@ def test_marker_rejects_positional_arguments(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret != 0
+
+
+def test_command_line_options_take_epoch_ms_and_modes(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        functions_emulator_clock = wall
+        functions_emulator_call_mode = background
+        """
+    )
+    pytester.makepyfile(
+        test_opts="""
+        import pytest
+
+        def test_from_options(functions_emulator, functions_emulator_clock):
+            assert functions_emulator.project == "emulator-project"
+            assert functions_emulator_clock.mode == "virtual"  # the command line beats the ini file
+            assert functions_emulator_clock.now_ms() == 1767225600000
+            assert functions_emulator.call_mode == "background"  # from the ini file
+
+        @pytest.mark.functions_emulator(clock="system", call_mode="sync", auth="strict")
+        def test_marker_beats_both(functions_emulator):
+            assert functions_emulator.clock.mode == "system"
+            assert functions_emulator.call_mode == "sync"
+            assert functions_emulator.auth.mode == "strict"  # other keywords go to FunctionsEmulator
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--functions-emulator-start", "1767225600000",
+        "--functions-emulator-clock", "virtual",
+    )  # fmt: skip
+    result.assert_outcomes(passed=2)
+
+
+def test_each_test_gets_its_own_server_and_state(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_servers="""
+        import socket
+        seen = []
+
+        def handle():
+            return 1
+
+        def test_one(functions_emulator, functions_emulator_server):
+            functions_emulator.deploy(function_handle=handle, external_id="only-in-one")
+            seen.append(functions_emulator_server.port)
+
+        def test_two(functions_emulator_server):
+            assert functions_emulator_server.client().functions.list() == []
+            with socket.socket() as s:  # the first test's server was shut down
+                assert s.connect_ex(("127.0.0.1", seen[0])) != 0
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
