@@ -160,14 +160,16 @@ def test_console_script_is_installed() -> None:
 
 
 def test_due_schedules_fire_on_time_while_the_server_runs_with_no_requests() -> None:
-    # a wall clock 1.5 s before a minute boundary: the ticker alone must fire the run at hh:mm:00
-    start = "2026-01-01T00:00:58.500Z"
-    emu = FunctionsEmulator(project="tick", start=start, clock="wall")
+    # a wall clock a few seconds before a minute boundary: the ticker alone must fire the run at hh:mm:00
+    boundary = 1767225660000  # 2026-01-01T00:01:00Z
+    emu = FunctionsEmulator(project="tick", start=boundary - 4000, clock="wall")
     try:
         fn = emu.deploy(folder=fixture_folder("hello"), external_id="hello")
         emu.client().functions.schedules.create(name="m", cron_expression="* * * * *", function_id=fn.id)
+        assert emu.clock.now_ms() < boundary, "setup took too long for this test's premise"
         calls = emu.backend.store("tick").calls
-        time.sleep(2.0)
+        while emu.clock.now_ms() < boundary + 300:
+            time.sleep(0.05)
         assert not calls, "nothing fires without the server's ticker (no request was made)"
         with emu.serve():
             deadline = time.monotonic() + 10
@@ -175,7 +177,7 @@ def test_due_schedules_fire_on_time_while_the_server_runs_with_no_requests() -> 
                 time.sleep(0.05)  # no request: only the ticker can fire the run
             assert len(calls) == 1
             (call,) = calls.values()
-            assert call.scheduled_time == 1767225660000  # 2026-01-01T00:01:00Z
+            assert call.scheduled_time == boundary
     finally:
         emu.close()
 
