@@ -70,6 +70,12 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404:
+        bad_id = _non_integer_id(request.app.routes, request.url.path)
+        if bad_id is not None:  # the route exists; only the id in it is malformed
+            return JSONResponse(
+                {"error": {"code": 400, "message": f"{bad_id} in the path must be an integer"}},
+                status_code=400,
+            )
         message = f"No such route: {request.method} {request.url.path}"
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
@@ -82,6 +88,27 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
         status_code=exc.status_code,
         headers=headers or None,
     )
+
+
+def _non_integer_id(routes: Any, path: str) -> str | None:
+    """The name of the integer path parameter that made ``path`` miss a route, if that is why."""
+    import re
+
+    from starlette.routing import Mount, Route
+
+    for route in routes:
+        if isinstance(route, Mount):
+            match = route.path_regex.match(path)
+            if match:
+                found = _non_integer_id(route.routes, "/" + match.groupdict().get("path", ""))
+                if found:
+                    return found
+        elif isinstance(route, Route) and ":int}" in route.path:
+            names = re.findall(r"\{(\w+):int\}", route.path)
+            loose = "^" + re.sub(r"\{\w+(:\w+)?\}", "[^/]+", route.path) + "$"
+            if re.match(loose, path):
+                return names[0] if names else "id"
+    return None
 
 
 def _allowed_methods(routes: Any, path: str) -> set[str]:

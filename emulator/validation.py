@@ -61,9 +61,9 @@ async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
     if content_type and "json" not in content_type.lower():
         raise CogniteAPIError(415, f"Unsupported Content-Type {content_type!r}: send application/json")
     raw = await read_body(request)
+    if not raw and allow_empty:
+        return {}
     if not raw.strip():
-        if allow_empty:
-            return {}
         raise bad_request("Request body is empty: expected a JSON object")
     try:
         return json.loads(raw)
@@ -249,7 +249,7 @@ def get_time_range(obj: dict[str, Any], key: str, where: str = "") -> tuple[int 
     reject_unknown(value, ("min", "max"), name)
     bounds: list[int | None] = []
     for bound in ("min", "max"):
-        v = value.get(bound)
+        v = _value_or_none(value, bound, name)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= INT64_MAX):
             raise bad_request(f"{name}.{bound} must be a non-negative 64-bit integer (epoch ms)")
         bounds.append(v)

@@ -89,8 +89,6 @@ def _calls_of(store: Store, function_id: int) -> list[CallRecord]:
 
 
 def _parse_filter(raw: Any) -> dict[str, Any]:
-    if raw is None:
-        return {}
     flt = expect_object(raw, "filter")
     reject_unknown(flt, ("status", "scheduleId", "startTime", "endTime"), "filter")
     out: dict[str, Any] = {}
@@ -131,7 +129,7 @@ async def list_post(request: Request) -> Response:
     function_id = _function_id(request)
     body = expect_object(await read_json(request, allow_empty=True), "")
     reject_unknown(body, ("filter", "limit", "cursor"), "")
-    flt = _parse_filter(body.get("filter"))
+    flt = _parse_filter(body.get("filter", {}))
     calls = [c for c in _calls_of(store_of(request), function_id) if _matches(c, flt)]
     return JSONResponse(_page_json(*page_body(body, calls)))
 

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.errors import CogniteAPIError, bad_request, not_found
+from emulator.openapi import check_component
 from emulator.resources.common import emulator_of, project_of, store_of
 from emulator.state import FileRecord, Store
 from emulator.validation import (
@@ -82,6 +83,7 @@ async def create_file(request: Request) -> Response:
     emu, store = emulator_of(request), store_of(request)
     body = expect_object(await read_json(request), "")
     reject_unknown(body, _CREATE_FIELDS, "")
+    check_component("ExternalFilesMetadata", body)  # geoLocation, labels, ...: the official schema decides
     name = get_str(body, "name", required=True, min_len=1, max_len=256)
     external_id = get_str(body, "externalId", min_len=1, max_len=255)
     get_str(body, "directory", max_len=512)

@@ -228,13 +228,11 @@ def _matches(fn: FunctionRecord, flt: dict[str, Any]) -> bool:
 
 
 def _parse_filter(raw: Any) -> dict[str, Any]:
-    if raw is None:
-        return {}
     flt = expect_object(raw, "filter")
     reject_unknown(flt, _FILTER_FIELDS, "filter")
     out: dict[str, Any] = {}
-    for key in ("name", "owner", "externalIdPrefix"):
-        value = get_str(flt, key, "filter", max_len=255)
+    for key, (low, high) in (("name", (1, 140)), ("owner", (0, 128)), ("externalIdPrefix", (0, 255))):
+        value = get_str(flt, key, "filter", min_len=low, max_len=high)
         if value is not None:
             out[key] = value
     if (file_id := get_id(flt, "fileId", "filter")) is not None:
@@ -275,7 +273,7 @@ async def list_get(request: Request) -> Response:
 async def list_post(request: Request) -> Response:
     body = expect_object(await read_json(request, allow_empty=True), "")
     reject_unknown(body, ("filter", "limit"), "")
-    flt = _parse_filter(body.get("filter"))
+    flt = _parse_filter(body.get("filter", {}))
     return JSONResponse({"items": _listed(store_of(request), flt, get_limit(body))})
 
 

@@ -147,20 +147,19 @@ def _ids(items: list[Any]) -> list[int]:
 
 
 def _parse_filter(raw: Any) -> dict[str, Any]:
-    if raw is None:
-        return {}
     flt = expect_object(raw, "filter")
     reject_unknown(flt, _FILTER_KEYS, "filter")
     out: dict[str, Any] = {}
     for key, canonical in _FILTER_KEYS.items():
-        if flt.get(key) is None:
+        if key not in flt:
             continue
         if canonical == "functionId":
             out[canonical] = get_id(flt, key, "filter")
         elif canonical == "createdTime":
             out[canonical] = get_time_range(flt, key, "filter")
         else:
-            out[canonical] = get_str(flt, key, "filter", max_len=1024)
+            low, high = {"name": (1, 140), "functionExternalId": (0, 255)}.get(canonical, (0, 1024))
+            out[canonical] = get_str(flt, key, "filter", min_len=low, max_len=high)
     return out
 
 
@@ -197,7 +196,7 @@ async def list_get(request: Request) -> Response:
 async def list_post(request: Request) -> Response:
     body = expect_object(await read_json(request, allow_empty=True), "")
     reject_unknown(body, ("filter", "limit"), "")
-    return _listed(store_of(request), _parse_filter(body.get("filter")), get_limit(body))
+    return _listed(store_of(request), _parse_filter(body.get("filter", {})), get_limit(body))
 
 
 async def by_ids(request: Request) -> Response:
