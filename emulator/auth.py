@@ -7,11 +7,12 @@ Default (``auth="any"``): every request is accepted, with or without a token. Wi
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from emulator.errors import send_error
 
 _PREFIX = "/api/v1/projects/"
 
@@ -57,10 +58,6 @@ class AuthMiddleware:
             denied = self.policy.check(header, project)
             if denied is not None:
                 status, message = denied
-                body = json.dumps({"error": {"code": status, "message": message}}).encode()
-                await send({"type": "http.response.start", "status": status,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})  # fmt: skip
-                await send({"type": "http.response.body", "body": body})
+                await send_error(send, status, message)
                 return
         await self.app(scope, receive, send)

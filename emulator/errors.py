@@ -7,6 +7,7 @@ Every error the emulator answers looks like CDF's::
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -46,6 +47,14 @@ class CogniteAPIError(Exception):
 
     def response(self) -> JSONResponse:
         return JSONResponse(self.body(), status_code=self.code, headers=self.headers)
+
+
+async def send_error(send: Any, status: int, message: str) -> None:
+    """Answer a raw ASGI request with CDF's error shape (for pure-ASGI middleware)."""
+    body = json.dumps({"error": {"code": status, "message": message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def bad_request(message: str) -> CogniteAPIError:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import json
 import re
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from emulator.errors import send_error
 
 ALLOWED_STATUSES = (408, 429, 500, 502, 503, 504)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -128,10 +129,6 @@ class FaultMiddleware:
                 if fault.latency_ms:
                     await asyncio.sleep(fault.latency_ms / 1000)
                 message = fault.message or f"Injected fault: {fault.status}"
-                body = json.dumps({"error": {"code": fault.status, "message": message}}).encode()
-                await send({"type": "http.response.start", "status": fault.status,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})  # fmt: skip
-                await send({"type": "http.response.body", "body": body})
+                await send_error(send, fault.status, message)
                 return
         await self.app(scope, receive, send)

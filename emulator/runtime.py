@@ -385,6 +385,35 @@ def _environment(env_vars: dict[str, str]) -> Iterator[None]:
                 os.chdir(saved_cwd)
 
 
+def failed_outcome(exc: BaseException, logs: list[tuple[int, str]]) -> Outcome:
+    """The Failed outcome of a handler that raised (SystemExit and KeyboardInterrupt included)."""
+    if isinstance(exc, SystemExit):
+        message = f"Function called sys.exit({exc.code!r})"
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    return Outcome("Failed", error={"message": message, "trace": _user_trace(exc)}, logs=logs)
+
+
+def returned_outcome(result: Any, logs: list[tuple[int, str]], max_response_bytes: int) -> Outcome:
+    """Completed with the response, or Failed if it is not JSON or is over the size limit."""
+    if result is None:
+        return Outcome("Completed", response=None, has_response=True, logs=logs)
+    try:
+        encoded = json.dumps(result, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        return Outcome(
+            "Failed",
+            error={"message": f"Function response is not JSON serializable: {exc}", "trace": None},
+            logs=logs,
+        )
+    size = len(encoded.encode())
+    if size > max_response_bytes:
+        limit_mb = max_response_bytes / (1024 * 1024)
+        message = f"Function response is {size} bytes, over the limit of {limit_mb:g} MB"
+        return Outcome("Failed", error={"message": message, "trace": None}, logs=logs)
+    return Outcome("Completed", response=json.loads(encoded), has_response=True, logs=logs)
+
+
 def run_handle(
     code: LoadedCode,
     arguments: dict[str, Any],
@@ -397,30 +426,6 @@ def run_handle(
     try:
         with CAPTURE.capture(log), _environment(env_vars), code_context(code):
             result = code.handle(**kwargs)
-    except SystemExit as exc:
-        return Outcome(
-            "Failed",
-            error={"message": f"Function called sys.exit({exc.code!r})", "trace": _user_trace(exc)},
-            logs=log.finish(),
-        )
-    except BaseException as exc:  # KeyboardInterrupt and friends must not reach the test process
-        return Outcome(
-            "Failed",
-            error={"message": f"{type(exc).__name__}: {exc}", "trace": _user_trace(exc)},
-            logs=log.finish(),
-        )
-    logs = log.finish()
-    try:
-        encoded = json.dumps(result, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as exc:
-        return Outcome(
-            "Failed",
-            error={"message": f"Function response is not JSON serializable: {exc}", "trace": None},
-            logs=logs,
-        )
-    if len(encoded.encode()) > max_response_bytes:
-        size_mb = max_response_bytes / (1024 * 1024)
-        return Outcome("Failed", error={
-            "message": f"Function response is {len(encoded.encode())} bytes, over the limit of "
-                       f"{size_mb:g} MB", "trace": None}, logs=logs)  # fmt: skip
-    return Outcome("Completed", response=json.loads(encoded), has_response=True, logs=logs)
+    except BaseException as exc:  # KeyboardInterrupt and SystemExit must not reach the test process
+        return failed_outcome(exc, log.finish())
+    return returned_outcome(result, log.finish(), max_response_bytes)

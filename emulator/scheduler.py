@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 from cognite.client.data_classes import FunctionCall
 
 from emulator import cron
-from emulator.runtime import CAPTURE, CallLog, Outcome, _environment, _user_trace, code_context
+from emulator.runtime import (
+    CAPTURE,
+    CallLog,
+    Outcome,
+    _environment,
+    code_context,
+    failed_outcome,
+    returned_outcome,
+)
 from emulator.state import CallRecord, FunctionRecord, ScheduleRecord
 
 if TYPE_CHECKING:
@@ -265,32 +273,21 @@ class Scheduler:
         started = time.monotonic()
         try:
             result = code.handle(**kwargs)
-        except SystemExit as exc:
-            return Outcome("Failed", error={"message": f"Function called sys.exit({exc.code!r})",
-                                            "trace": _user_trace(exc)}, logs=log.finish())  # fmt: skip
-        except BaseException as exc:
-            return Outcome("Failed", error={"message": f"{type(exc).__name__}: {exc}", "trace": _user_trace(exc)},
-                           logs=log.finish())  # fmt: skip
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
+            return failed_outcome(exc, log.finish())
         finally:
             CAPTURE.sinks.pop(ident, None)
             if pinned:
                 emu.clock._pin(None)
         logs = log.finish()
         if time.monotonic() - started > emu.timeout_seconds:
-            return Outcome("Timeout", error={
-                "message": f"Function call timed out after {emu.timeout_seconds:g} seconds", "trace": None,
-            }, logs=logs)  # fmt: skip
-        if result is None:
-            return Outcome("Completed", response=None, has_response=True, logs=logs)
-        try:
-            encoded = json.dumps(result, allow_nan=False)
-        except (TypeError, ValueError, RecursionError) as exc:
-            return Outcome("Failed", error={"message": f"Function response is not JSON serializable: {exc}",
-                                            "trace": None}, logs=logs)  # fmt: skip
-        if len(encoded) > emu.limits.response_bytes:
-            return Outcome("Failed", error={"message": f"Function response is {len(encoded)} bytes, over the "
-                                            f"limit of {emu.limits.response_size_mb} MB", "trace": None}, logs=logs)  # fmt: skip
-        return Outcome("Completed", response=json.loads(encoded), has_response=True, logs=logs)
+            seconds = emu.timeout_seconds
+            return Outcome(
+                "Timeout",
+                error={"message": f"Function call timed out after {seconds:g} seconds", "trace": None},
+                logs=logs,
+            )
+        return returned_outcome(result, logs, emu.limits.response_bytes)
 
 
 class _Batch:
