@@ -34,7 +34,12 @@ def project_routes() -> list[BaseRoute]:
 
 
 def build_app(emulator: FunctionsEmulator) -> Starlette:
-    routes: list[BaseRoute] = [Mount(API_PREFIX, routes=project_routes())]
+    from emulator.globus.routes import routes as globus_routes
+
+    routes: list[BaseRoute] = [
+        Mount(API_PREFIX, routes=project_routes()),
+        Mount("/globus-timer", routes=globus_routes),
+    ]
     try:
         from emulator.resources import admin
     except ImportError:  # pragma: no cover - the admin API arrives with the server work

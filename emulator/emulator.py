@@ -90,6 +90,7 @@ class FunctionsEmulator:
         self._finalizer: weakref.finalize | None = None
         self.faults = Faults()
         self._loopback: EmulatorServer | None = None
+        self._globus: Any = None
         self.auth = AuthPolicy(auth)
         self.app = build_app(self)
         self._httpx = transport.asgi_httpx_client(self.app)
@@ -150,6 +151,8 @@ class FunctionsEmulator:
         self.backend.reset()
         self.scheduler.reset()
         self.faults.clear()
+        if self._globus is not None:
+            self._globus.reset()
         if self._workdir is not None:
             shutil.rmtree(self._workdir / "functions", ignore_errors=True)
 
@@ -162,6 +165,27 @@ class FunctionsEmulator:
             self._loopback = None
         if self._finalizer is not None:
             self._finalizer()
+
+    @property
+    def globus(self) -> Any:
+        """The Globus Timer facade (jobs and timers on this emulator's clock); made on first use."""
+        if self._globus is None:
+            from emulator.globus import GlobusTimers
+
+            with self.backend.lock:
+                if self._globus is None:
+                    self._globus = GlobusTimers(self)
+        return self._globus
+
+    def globus_timer_client(self) -> Any:
+        """A ``globus_sdk.TimersClient`` talking to this emulator (over a loopback server it starts)."""
+        import globus_sdk
+
+        self.globus  # noqa: B018 - the facade must exist before the first request
+        return globus_sdk.TimersClient(
+            base_url=self._loopback_url() + "/globus-timer",
+            authorizer=globus_sdk.AccessTokenAuthorizer("emulator-token"),
+        )
 
     def _loopback_url(self) -> str:
         """The URL of a loopback server for this emulator, started on first use (process isolation)."""
