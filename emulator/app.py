@@ -35,10 +35,12 @@ def project_routes() -> list[BaseRoute]:
 
 def build_app(emulator: FunctionsEmulator) -> Starlette:
     from emulator.globus.routes import routes as globus_routes
+    from emulator.roma.routes import routes as roma_routes
 
     routes: list[BaseRoute] = [
         Mount(API_PREFIX, routes=project_routes()),
         Mount("/globus-timer", routes=globus_routes),
+        *roma_routes,  # ROMA Connect paths start at the root: /v2/{project_id}/fdi/...
     ]
     try:
         from emulator.resources import admin

@@ -91,6 +91,7 @@ class FunctionsEmulator:
         self.faults = Faults()
         self._loopback: EmulatorServer | None = None
         self._globus: Any = None
+        self._roma: Any = None
         self.auth = AuthPolicy(auth)
         self.app = build_app(self)
         self._httpx = transport.asgi_httpx_client(self.app)
@@ -153,6 +154,8 @@ class FunctionsEmulator:
         self.faults.clear()
         if self._globus is not None:
             self._globus.reset()
+        if self._roma is not None:
+            self._roma.reset()
         if self._workdir is not None:
             shutil.rmtree(self._workdir / "functions", ignore_errors=True)
 
@@ -185,6 +188,35 @@ class FunctionsEmulator:
         return globus_sdk.TimersClient(
             base_url=self._loopback_url() + "/globus-timer",
             authorizer=globus_sdk.AccessTokenAuthorizer("emulator-token"),
+        )
+
+    @property
+    def roma(self) -> Any:
+        """The ROMA Connect FDI facade (tasks and dispatches on this emulator's clock)."""
+        if self._roma is None:
+            from emulator.roma import RomaService
+
+            with self.backend.lock:
+                if self._roma is None:
+                    self._roma = RomaService(self)
+        return self._roma
+
+    def roma_client(self, project_id: str = "roma-project") -> Any:
+        """A ``huaweicloudsdkroma.v2.RomaClient`` talking to this emulator (over a loopback server),
+        with fake AK/SK."""
+        from huaweicloudsdkcore.auth.credentials import BasicCredentials
+        from huaweicloudsdkcore.http.http_config import HttpConfig
+        from huaweicloudsdkroma.v2 import RomaClient
+
+        self.roma  # noqa: B018 - the facade must exist before the first request
+        config = HttpConfig.get_default_config()
+        config.ignore_ssl_verification = True
+        return (
+            RomaClient.new_builder()
+            .with_http_config(config)
+            .with_credentials(BasicCredentials("emulator-ak", "emulator-sk", project_id))
+            .with_endpoint(self._loopback_url())
+            .build()
         )
 
     def _loopback_url(self) -> str:
