@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from emulator.errors import answering
 from emulator.globus.timers import GlobusTimers, Job, TimerError, job_from_v1, job_from_v2, validation_error
 
 PAGE_SIZE = 100
@@ -28,14 +29,7 @@ async def _body(request: Request) -> Any:
         raise validation_error("__root__", f"JSON decode error: {exc}", "value_error.jsondecode") from None
 
 
-def _answer(fn: Any) -> Any:
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await fn(request)
-        except TimerError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
-
-    return endpoint
+_answer = answering(TimerError)
 
 
 def _page(items: list[Any], marker: str | None) -> tuple[list[Any], str | None]:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from emulator.errors import answering
 from emulator.roma.service import RomaError, RomaService, dispatch_from_body
 
 BASE = "/v2/{project_id}/fdi/instances/{instance_id}/tasks/{task_id}/dispatches"
@@ -25,14 +26,7 @@ async def _body(request: Request) -> Any:
         raise RomaError(400, "FDI.3149", f"The request body is not valid JSON: {exc}") from None
 
 
-def _answer(fn: Any) -> Any:
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await fn(request)
-        except RomaError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
-
-    return endpoint
+_answer = answering(RomaError)
 
 
 def _task(request: Request) -> Any:
