@@ -165,3 +165,17 @@ def test_bad_clock_moves_are_400(emu: FunctionsEmulator, http: httpx.Client, raw
     answer = http.post("/_emulator/clock/advance", content=raw, headers={"content-type": "application/json"})
     assert answer.status_code == 400, answer.text
     assert emu.clock.now_ms() == START_MS
+
+
+def test_fault_aliases_latency_seconds_and_pattern(emu: FunctionsEmulator, http: httpx.Client) -> None:
+    res = http.post(
+        "/_emulator/faults", json={"status": 503, "pattern": "*/functions/limits", "latency": 0.05}
+    )
+    assert res.status_code == 201
+    assert emu.faults.list()[0]["path"] == "*/functions/limits" and emu.faults.list()[0]["latency_ms"] == 50
+    assert (
+        http.post("/_emulator/faults", json={"status": 503, "latency": 1, "latencyMs": 5}).status_code == 400
+    )
+    assert (
+        http.post("/_emulator/faults", json={"status": 503, "path": "*", "pattern": "*"}).status_code == 400
+    )

@@ -198,3 +198,20 @@ def test_runs_interleave_with_cdf_schedules() -> None:
     emu.clock.advance(hours=2)
     assert order == ["cdf", "roma", "cdf", "roma"]
     emu.close()
+
+
+def test_admin_endpoint_registers_tasks_and_lists_runs(emu: FunctionsEmulator, client) -> None:
+    import httpx
+
+    with emu.serve() as server:
+        answer = httpx.post(
+            f"{server.base_url}/_emulator/roma/tasks", json={"instance_id": "inst", "task_id": "via-admin"}
+        )
+        assert answer.status_code == 201
+        bad = httpx.post(f"{server.base_url}/_emulator/roma/tasks", json={"instance_id": "inst"})
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == 400
+        create(client, task_id="via-admin", start_datetime=START_MS, period="HOUR", dispatch_interval=1)
+        emu.clock.advance(hours=2)
+        items = httpx.get(f"{server.base_url}/_emulator/roma/tasks").json()["items"]
+    assert [(t["task_id"], len(t["runs"])) for t in items] == [("via-admin", 2)]
+    assert items[0]["runs"][0]["scheduled_time"] == START_MS + 3_600_000

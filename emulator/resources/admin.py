@@ -71,9 +71,22 @@ async def list_faults(request: Request) -> Response:
 async def add_fault(request: Request) -> Response:
     emu = emulator_of(request)
     body = expect_object(await read_json(request), "")
-    reject_unknown(body, ("status", "method", "path", "count", "latencyMs", "latency_ms", "message"), "")
-    if "latencyMs" in body and "latency_ms" in body:
-        raise bad_request("Give latencyMs or latency_ms, not both")
+    reject_unknown(
+        body,
+        ("status", "method", "path", "pattern", "count", "latency", "latencyMs", "latency_ms", "message"),
+        "",
+    )
+    if sum(k in body for k in ("latency", "latencyMs", "latency_ms")) > 1:
+        raise bad_request("Give one of latency (seconds), latencyMs or latency_ms")
+    if "pattern" in body:  # an alias of path
+        if "path" in body:
+            raise bad_request("Give path or pattern, not both")
+        body["path"] = body.pop("pattern")
+    if "latency" in body:
+        seconds = body.pop("latency")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise bad_request(f"latency must be a number of seconds, got {seconds!r}")
+        body["latencyMs"] = seconds * 1000
     latency_ms = body.get("latencyMs", body.get("latency_ms", 0))
     try:
         if isinstance(latency_ms, bool) or not isinstance(latency_ms, int | float):
@@ -96,7 +109,34 @@ async def clear_faults(request: Request) -> Response:
     return JSONResponse({"items": []})
 
 
+async def roma_register_task(request: Request) -> Response:
+    """Register a ROMA Connect FDI task (the Python API is ``emu.roma.register_task``)."""
+    emu = emulator_of(request)
+    body = expect_object(await read_json(request), "")
+    reject_unknown(body, ("project_id", "instance_id", "task_id"), "")
+    ids = {}
+    for key in ("instance_id", "task_id", "project_id"):
+        value = body.get(key, "roma-project" if key == "project_id" else None)
+        if not isinstance(value, str) or not value or len(value) > 256 or "/" in value:
+            raise bad_request(f"{key} must be a non-empty string without '/'")
+        ids[key] = value
+    task = emu.roma.register_task(ids["instance_id"], ids["task_id"], project_id=ids["project_id"])
+    return JSONResponse({**ids, "runs": len(task.runs)}, status_code=201)
+
+
+async def roma_tasks(request: Request) -> Response:
+    """Every registered ROMA task with its dispatch and its recorded runs."""
+    tasks = emulator_of(request).roma.tasks.values()
+    return JSONResponse({"items": [
+        {"project_id": t.project_id, "instance_id": t.instance_id, "task_id": t.task_id,
+         "dispatch": t.dispatch.document() if t.dispatch else None, "runs": t.runs}
+        for t in tasks
+    ]})  # fmt: skip
+
+
 routes = [
+    Route("/roma/tasks", roma_register_task, methods=["POST"]),
+    Route("/roma/tasks", roma_tasks, methods=["GET"]),
     Route("/clock", get_clock, methods=["GET"]),
     Route("/clock/advance", advance, methods=["POST"]),
     Route("/reset", reset, methods=["POST"]),
