@@ -227,15 +227,16 @@ class Scheduler:
             outcome = Outcome("Failed", error={"message": blocked, "trace": None})
         else:
             outcome = self._execute(project, function, record, schedule)
-        with backend.lock:
-            record.status = outcome.status
-            record.end_time = due_ms
-            record.error = outcome.error
-            record.response = outcome.response
-            record.has_response = outcome.has_response
-            record.logs = outcome.logs
-            kept = emu.max_calls_kept
-            if kept is not None and len(store.calls) > kept:
+        # Readers never see a half-finished record: every field is set before the status.
+        record.end_time = due_ms
+        record.error = outcome.error
+        record.response = outcome.response
+        record.has_response = outcome.has_response
+        record.logs = outcome.logs
+        record.status = outcome.status
+        kept = emu.max_calls_kept
+        if kept is not None and len(store.calls) > kept:
+            with backend.lock:
                 emu._trim_calls(project)
         return record
 
