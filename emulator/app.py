@@ -12,7 +12,7 @@ from emulator.auth import AuthMiddleware
 from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
 from emulator.middleware import DueRunsMiddleware
-from emulator.resources import calls, files, functions, schedules, sessions
+from emulator.resources import calls, families, files, functions, schedules, sessions
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
@@ -30,6 +30,7 @@ def project_routes() -> list[BaseRoute]:
         *schedules.routes,
         *calls.routes,
         *functions.routes_by_id,
+        *families.routes(),
     ]
 
 

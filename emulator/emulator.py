@@ -22,6 +22,7 @@ from emulator.app import build_app
 from emulator.auth import AuthPolicy
 from emulator.clock import Clock, ClockMode
 from emulator.faults import Faults
+from emulator.ids import IdGenerator
 from emulator.invoker import Invoker
 from emulator.limits import Limits
 from emulator.resources.functions import create_function, function_json
@@ -53,6 +54,8 @@ class FunctionsEmulator:
         max_calls_kept: finished call records kept per project (oldest dropped first); None keeps all.
         auth: "any" accepts every request; "strict" wants a Bearer token (see ``emu.auth.bind``).
         raise_server_exceptions: re-raise emulator bugs in the test instead of answering 500.
+        id_seed: seeds the id generator: ids look like CDF's (large, unique across resource types)
+            and the same seed gives the same ids in the same order.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class FunctionsEmulator:
         limits: Limits | None = None,
         auth: Literal["any", "strict"] = "any",
         raise_server_exceptions: bool = True,
+        id_seed: int = 0,
     ) -> None:
         if call_mode not in ("sync", "background"):
             raise ValueError(f"call_mode must be 'sync' or 'background', not {call_mode!r}")
@@ -81,7 +85,7 @@ class FunctionsEmulator:
         self.limits = limits or Limits()
         self.timeout_seconds = float(timeout) if timeout is not None else self.limits.timeout_minutes * 60.0
         self.max_calls_kept = max_calls_kept
-        self.backend = Backend()
+        self.backend = Backend(IdGenerator(id_seed))
         self.invoker = Invoker(self)
         self._handler_client_factory = handler_client
         self._handler_clients: dict[str, Any] = {}

@@ -1,13 +1,12 @@
 """State dumps (GET /_emulator/state, emu.state()) and the dev server's state file.
 
-A state file is JSON: ``{"format": "cdf-functions-emulator/1", "clock_ms", "next_id", "projects"}``;
+A state file is JSON: ``{"format": "cdf-functions-emulator/1", "clock_ms", "ids_issued", "projects"}``;
 function code travels as its zip (base64, from the Files store) and is redeployed on load.
 """
 
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import os
 import tempfile
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator import cron
 from emulator.clock import to_epoch_ms
+from emulator.resources import families
 from emulator.state import CallRecord, FileRecord, FunctionRecord, ScheduleRecord, SessionRecord
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ def dump(emu: FunctionsEmulator, *, with_content: bool = False) -> dict[str, Any
                 "functions": [_record(f, drop=("code", "code_dir")) for f in store.functions.values()],
                 "calls": calls,
                 "schedules": [asdict(s) for s in store.schedules.values()],
+                # The other resource families (RAW, assets, time series, ...), by part name.
+                "parts": {part.name: part.dump() for part in list(store.parts.values())},
             }
     return {
         "format": FORMAT,
@@ -69,7 +71,7 @@ def dump(emu: FunctionsEmulator, *, with_content: bool = False) -> dict[str, Any
 def save(emu: FunctionsEmulator, path: str | Path) -> None:
     """Write the state file atomically (a crash never leaves half a file)."""
     data = dump(emu, with_content=True)
-    data["next_id"] = emu.backend.new_id()
+    data["ids_issued"] = emu.backend.ids.issued
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".state-")
     with os.fdopen(fd, "w") as out:
@@ -136,5 +138,9 @@ def _restore(emu: FunctionsEmulator, data: dict[str, Any], restore_clock: bool) 
             schedule = ScheduleRecord(**item)
             store.schedules[schedule.id] = schedule
             emu.scheduler.add(name, schedule, cron.parse(schedule.cron_expression))
-    next_id = int(data.get("next_id", 1))
-    emu.backend._ids = itertools.count(max(next_id, emu.backend.new_id()))
+        known = families.parts()
+        for part_name, part_data in (project.get("parts") or {}).items():
+            if part_name not in known:
+                raise StateFileError(f"project {name!r}: unknown resource family {part_name!r}")
+            store.part(known[part_name]).load(part_data)
+    emu.backend.ids.restore(int(data.get("ids_issued", 0)))

@@ -6,14 +6,32 @@ module-level: a Backend belongs to one FunctionsEmulator, so two emulators never
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
 
-MAX_ID = 2**53 - 1
+from emulator.ids import MAX_ID, IdGenerator
+
+__all__ = ["MAX_ID", "Backend", "StatePart", "Store"]
+
+
+class StatePart(Protocol):
+    """The state one resource family keeps per project (RAW, assets, time series, ...).
+
+    A part is made on first use by ``Store.part(Kind)`` (its class takes no arguments); ``name`` is
+    its key in state dumps, ``dump()`` gives JSON-ready data and ``load()`` restores it.
+    """
+
+    name: ClassVar[str]
+
+    def dump(self) -> dict[str, Any]: ...
+
+    def load(self, data: dict[str, Any]) -> None: ...
+
+
+P = TypeVar("P", bound=StatePart)
 
 
 @dataclass
@@ -114,6 +132,16 @@ class Store:
     running_calls: dict[int, int] = field(default_factory=dict)  # function id -> calls Running
     nonces: dict[str, int] = field(default_factory=dict)  # nonce -> session id
     call_order: deque[int] = field(default_factory=deque)  # call ids, oldest first (for trimming)
+    parts: dict[type, Any] = field(default_factory=dict)  # the other resource families' state
+    parts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def part(self, kind: type[P]) -> P:
+        """This project's state of one resource family, made on first use."""
+        found = self.parts.get(kind)
+        if found is None:
+            with self.parts_lock:
+                found = self.parts.setdefault(kind, kind())
+        return found  # type: ignore[no-any-return]
 
     def add_call(self, call: CallRecord) -> None:
         self.calls[call.id] = call
@@ -135,10 +163,10 @@ class Store:
 class Backend:
     """The Stores of every project, created lazily (moto's BackendDict), plus the id source."""
 
-    def __init__(self) -> None:
+    def __init__(self, ids: IdGenerator | None = None) -> None:
         self.lock = threading.RLock()
         self._stores: dict[str, Store] = {}
-        self._ids = itertools.count(1)
+        self.ids = ids or IdGenerator()
 
     def store(self, project: str) -> Store:
         store = self._stores.get(project)
@@ -151,8 +179,8 @@ class Backend:
         return list(self._stores)
 
     def new_id(self) -> int:
-        # itertools.count is atomic under the GIL; ids are unique across resources and projects.
-        return next(self._ids)
+        """A new id, unique across resources and projects (see emulator/ids.py)."""
+        return self.ids.new()
 
     def reset(self) -> None:
         with self.lock:

@@ -1,15 +1,18 @@
-"""What every resource module needs from a request: its emulator, project and Store."""
+"""What every resource module needs from a request: its project, Store, clock time and ids."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from starlette.requests import Request
 
-from emulator.state import Store
+from emulator.ids import IdGenerator
+from emulator.state import StatePart, Store
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
+
+P = TypeVar("P", bound=StatePart)
 
 
 def emulator_of(request: Request) -> FunctionsEmulator:
@@ -22,3 +25,18 @@ def project_of(request: Request) -> str:
 
 def store_of(request: Request) -> Store:
     return emulator_of(request).backend.store(project_of(request))
+
+
+def part_of(request: Request, kind: type[P]) -> P:
+    """The request's project's state of one resource family (see ``StatePart``)."""
+    return store_of(request).part(kind)
+
+
+def now_of(request: Request) -> int:
+    """The emulator's clock, in epoch milliseconds."""
+    return emulator_of(request).clock.now_ms()
+
+
+def ids_of(request: Request) -> IdGenerator:
+    """The emulator's id generator (ids unique across resource types and projects)."""
+    return emulator_of(request).backend.ids
