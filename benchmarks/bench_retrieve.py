@@ -54,7 +54,7 @@ def run(number: int = 300) -> list[dict[str, Any]]:
             "retrieve loopback vs canned",
             per_op(lambda: remote.functions.retrieve(id=fn_id), number=number // 3),
             per_op(lambda: canned_remote.functions.retrieve(id=1), number=number // 3),
-            1.5,
+            1.1,  # issue 19: hold within 10% of the canned floor
         )
     server.should_exit = True
     emu.close()
