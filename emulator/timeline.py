@@ -70,5 +70,5 @@ class Timeline:
                 if best is None:
                     return fired
                 due, source = best
-                self._clock._move_to(due)
+                self._clock.step_to(due)
                 fired.extend(source.fire(due))

@@ -16,12 +16,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from emulator.clock import Clock
 from emulator.roma import quartz
-
-if TYPE_CHECKING:
-    from emulator.emulator import FunctionsEmulator
+from emulator.timeline import Timeline
 
 PERIOD_MS = {"MIN": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000, "WEEK": 7 * 86_400_000}
 START_RANGE = (946684800000, 2147512447000)  # from the API's documentation
@@ -112,11 +111,11 @@ class Task:
 class RomaService:
     """ROMA Connect FDI schedules on one emulator: ``emu.roma``."""
 
-    def __init__(self, emu: FunctionsEmulator) -> None:
-        self._emu = emu
+    def __init__(self, clock: Clock, timeline: Timeline) -> None:
+        self._clock = clock
         self._lock = threading.RLock()
         self.tasks: dict[tuple[str, str, str], Task] = {}
-        emu.scheduler.add_source(self)
+        timeline.add_source(self)
 
     def register_task(
         self,
@@ -147,7 +146,7 @@ class RomaService:
     def set_dispatch(self, task: Task, dispatch: Dispatch) -> None:
         with self._lock:
             task.dispatch = dispatch
-            task._iterator = dispatch.runs_after(self._emu.clock.now_ms())
+            task._iterator = dispatch.runs_after(self._clock.now_ms())
             task.next_run_ms = next(task._iterator, None)
 
     # --- TimerSource ------------------------------------------------------------------------------
