@@ -113,9 +113,6 @@ class CronExpression:
                 empty += 1
             day_index += 1
 
-    def next_after(self, after_ms: int) -> int | None:
-        return next(self.iter_after(after_ms), None)
-
 
 def parse(expression: object) -> CronExpression:
     """Compile and validate; raises CronError with a message saying what is wrong."""

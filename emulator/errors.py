@@ -82,10 +82,6 @@ def not_found(missing: list[dict[str, Any]], message: str = "Not found") -> Cogn
     return CogniteAPIError(400, message, missing=missing)
 
 
-def error_response(code: int, message: str) -> JSONResponse:
-    return CogniteAPIError(code, message).response()
-
-
 async def _handle_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CogniteAPIError)
     return exc.response()

@@ -245,9 +245,3 @@ def dispatch_from_body(body: Any, task_id: str, now_ms: int, existing: Dispatch 
         created_date=existing.created_date if existing else now_ms,
         last_modified_date=now_ms,
     )
-
-
-def earliest(dispatch: Dispatch, after_ms: int, count: int) -> list[int]:
-    """The next ``count`` run times (for docs, dashboards and tests)."""
-    runs = dispatch.runs_after(after_ms)
-    return [next(runs) for _ in range(count)]
