@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import httpx2
 from cognite.client import AsyncCogniteClient, CogniteClient
 from starlette.types import ASGIApp
 
@@ -41,8 +42,8 @@ class EmulatorClients:
         if raise_server_exceptions:
             self.httpx = transport.asgi_httpx_client(app)
         else:
-            self.httpx = transport.httpx2.AsyncClient(
-                transport=transport.httpx2.ASGITransport(app=app, raise_app_exceptions=False),
+            self.httpx = httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=app, raise_app_exceptions=False),
                 base_url=transport.IN_PROCESS_BASE_URL,
             )
 

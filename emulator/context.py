@@ -97,7 +97,7 @@ class Facades:
                 found = self._made.get(kind)
                 if found is None:
                     found = self._made[kind] = make()
-        return found  # type: ignore[no-any-return]
+        return found
 
     def existing(self) -> list[Any]:
         return list(self._made.values())

@@ -282,7 +282,7 @@ class FunctionsEmulator:
             item["externalId"] = external_id
         item.update({_camel(k): v for k, v in fields.items() if v is not None})
         record = create_function(context, project, item)
-        return Function._load(function_json(record)).set_client_ref(self.sdk_ref(project))
+        return Function.load(function_json(record)).set_client_ref(self.sdk_ref(project))
 
     def __repr__(self) -> str:
         return f"<FunctionsEmulator project={self.project!r} clock={self.clock.mode} now={self.clock.now().isoformat()}>"

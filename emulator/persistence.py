@@ -84,11 +84,11 @@ def save(target: Context | HasContext, path: str | Path) -> None:
     ctx = _context(target)
     data = dump(ctx, with_content=True)
     data["ids_issued"] = ctx.ids.issued
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".state-")
+    file = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=file.parent if str(file.parent) else ".", prefix=".state-")
     with os.fdopen(fd, "w") as out:
         json.dump(data, out)
-    os.replace(tmp, target)
+    os.replace(tmp, file)
 
 
 def load(target: Context | HasContext, path: str | Path, *, restore_clock: bool = True) -> None:

@@ -41,7 +41,7 @@ class FiredCalls(list):  # type: ignore[type-arg]
         if isinstance(item, FunctionCall):
             return item
         project, record = item
-        call = FunctionCall._load(call_json(record)).set_client_ref(self._context.clients.sdk_ref(project))
+        call = FunctionCall.load(call_json(record)).set_client_ref(self._context.clients.sdk_ref(project))
         list.__setitem__(self, index, call)
         return call
 
@@ -61,7 +61,7 @@ class FiredCalls(list):  # type: ignore[type-arg]
     def __eq__(self, other: object) -> bool:
         return list(self.__iter__()) == (list(other) if isinstance(other, list) else other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         return f"FiredCalls({len(self)} calls)"

@@ -71,7 +71,7 @@ class _ThreadRoutedStream(io.TextIOBase):
     """Stands in for sys.stdout/sys.stderr: writes from a call's thread go to its CallLog."""
 
     def __init__(self, fallback: Any, sinks: dict[int, CallLog]) -> None:
-        self._fallback = fallback
+        self.wrapped = fallback
         self._sinks = sinks
 
     def write(self, text: str) -> int:
@@ -79,11 +79,11 @@ class _ThreadRoutedStream(io.TextIOBase):
         if sink is not None:
             sink.write(str(text))
             return len(text)
-        return self._fallback.write(text)  # type: ignore[no-any-return]
+        return self.wrapped.write(text)  # type: ignore[no-any-return]
 
     def flush(self) -> None:
         if threading.get_ident() not in self._sinks:
-            self._fallback.flush()
+            self.wrapped.flush()
 
     def writable(self) -> bool:
         return True
@@ -93,7 +93,7 @@ class _ThreadRoutedStream(io.TextIOBase):
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self._fallback, "encoding", "utf-8")
+        return getattr(self.wrapped, "encoding", "utf-8")
 
 
 class _CallLogHandler(logging.Handler):
@@ -150,9 +150,9 @@ class _Capture:
                 self._active -= 1
                 if self._active == 0:
                     if isinstance(sys.stdout, _ThreadRoutedStream):
-                        sys.stdout = sys.stdout._fallback
+                        sys.stdout = sys.stdout.wrapped
                     if isinstance(sys.stderr, _ThreadRoutedStream):
-                        sys.stderr = sys.stderr._fallback
+                        sys.stderr = sys.stderr.wrapped
                     logging.getLogger().removeHandler(self._log_handler)
 
 

@@ -115,8 +115,8 @@ def _is_under(module: ModuleType, root: Path) -> bool:
     file = getattr(module, "__file__", None)
     if file:
         return str(Path(file).resolve()).startswith(str(root))
-    paths = getattr(module, "__path__", None)
-    return bool(paths) and any(str(Path(p).resolve()).startswith(str(root)) for p in paths)
+    paths = getattr(module, "__path__", None) or ()
+    return any(str(Path(p).resolve()).startswith(str(root)) for p in paths)
 
 
 @contextmanager

@@ -250,7 +250,12 @@ def _finish_later(
         _wait_seconds(ctx), lambda: finish(timeout_outcome(ctx.settings.timeout_seconds, log.finish()))
     )
     timer.daemon = True
-    future.add_done_callback(lambda fut: (timer.cancel(), finish(fut.result())))
+
+    def on_done(fut: Future[Outcome]) -> None:
+        timer.cancel()
+        finish(fut.result())
+
+    future.add_done_callback(on_done)
     timer.start()
 
 

@@ -75,7 +75,9 @@ class Job:
         return due
 
     def document(self) -> dict[str, Any]:
-        iso = lambda ms: ms_to_datetime(ms).isoformat() if ms is not None else None  # noqa: E731
+        def iso(ms: int | None) -> str | None:
+            return ms_to_datetime(ms).isoformat() if ms is not None else None
+
         doc: dict[str, Any] = {
             "job_id": self.job_id,
             "name": self.name,

@@ -69,16 +69,15 @@ class Dispatch:
         if self.use_quartz_cron:
             expression = quartz.parse(self.cron)
             tz = quartz.parse_timezone(self.cron_timezone)
-            for due in expression.iter_after(max(after_ms, self.start_datetime - 1), tz):
-                yield due
+            yield from expression.iter_after(max(after_ms, self.start_datetime - 1), tz)
             return
         assert self.period is not None and self.dispatch_interval is not None
         if self.period == "MON":
             start = datetime.fromtimestamp(self.start_datetime / 1000, UTC)
             n = 0
             while True:
-                due = _add_months(start, n * self.dispatch_interval)
-                due_ms = int(due.timestamp() * 1000)
+                moment = _add_months(start, n * self.dispatch_interval)
+                due_ms = int(moment.timestamp() * 1000)
                 if due_ms > after_ms:
                     yield due_ms
                 n += 1
@@ -105,7 +104,7 @@ class Task:
     dispatch: Dispatch | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
     next_run_ms: int | None = None
-    _iterator: Iterator[int] | None = None
+    upcoming: Iterator[int] | None = None  # the dispatch's run times after next_run_ms
 
 
 class RomaService:
@@ -146,8 +145,8 @@ class RomaService:
     def set_dispatch(self, task: Task, dispatch: Dispatch) -> None:
         with self._lock:
             task.dispatch = dispatch
-            task._iterator = dispatch.runs_after(self._clock.now_ms())
-            task.next_run_ms = next(task._iterator, None)
+            task.upcoming = dispatch.runs_after(self._clock.now_ms())
+            task.next_run_ms = next(task.upcoming, None)
 
     # --- TimerSource ------------------------------------------------------------------------------
     def next_due_ms(self) -> int | None:
@@ -158,7 +157,7 @@ class RomaService:
         with self._lock:
             due = [t for t in self.tasks.values() if t.next_run_ms == due_ms]
             for task in due:
-                task.next_run_ms = next(task._iterator, None) if task._iterator is not None else None
+                task.next_run_ms = next(task.upcoming, None) if task.upcoming is not None else None
         return [self._run(task, due_ms) for task in due]
 
     def _run(self, task: Task, due_ms: int) -> dict[str, Any]:

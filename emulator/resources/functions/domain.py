@@ -73,10 +73,10 @@ def _parse_create(ctx: Context, item: Any) -> dict[str, Any]:
     )
     limits = ctx.limits
     for key, (low, high, default) in (("cpu", limits.cpu), ("memory", limits.memory)):
-        value = get_number(obj, key, where)
-        if value is not None and not low <= value <= high:
-            raise bad_request(f"{where}.{key} must be between {low} and {high}, got {value}")
-        spec[key] = default if value is None else value
+        number = get_number(obj, key, where)
+        if number is not None and not low <= number <= high:
+            raise bad_request(f"{where}.{key} must be between {low} and {high}, got {number}")
+        spec[key] = default if number is None else number
     runtime = get_str(obj, "runtime", where) or "py313"
     if runtime not in RUNTIMES:
         raise bad_request(f"{where}.runtime must be one of {', '.join(RUNTIMES)}, got {runtime[:40]!r}")
