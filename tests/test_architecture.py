@@ -6,6 +6,7 @@ Every import statement counts: module level, inside functions, and under ``TYPE_
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,9 @@ def imports_of(module: str) -> set[str]:
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             source = _resolve(module, node)
-            targets = [f"{source}.{a.name}" if f"{source}.{a.name}" in MODULES else source for a in node.names]
+            targets = [
+                f"{source}.{a.name}" if f"{source}.{a.name}" in MODULES else source for a in node.names
+            ]
         else:
             continue
         found.update(t for t in targets if t in MODULES and t != module)
@@ -134,3 +137,11 @@ def test_only_the_app_imports_routes() -> None:
 def test_modules_stay_small(name: str) -> None:
     lines = MODULES[name].read_text().count("\n")
     assert lines <= MAX_LINES, f"{MODULES[name]} has {lines} lines (split it by concept)"
+
+
+def test_the_architecture_page_runs_as_written() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "docs/architecture.md", "exec"), {})
