@@ -37,7 +37,8 @@ T = TypeVar("T")
 
 @dataclass
 class Settings:
-    """The emulator's options (see ``FunctionsEmulator``); read at use, so a test may change them."""
+    """The emulator's options (see ``FunctionsEmulator``). ``call_mode``, ``timeout_seconds`` and
+    ``max_calls_kept`` are read at use (a test may change them); ``limits`` are read once."""
 
     project: str
     call_mode: CallMode = "sync"
@@ -111,6 +112,9 @@ class Context:
         self.clock = clock
         self.timeline = Timeline(clock)
         self.backend = Backend(IdGenerator(id_seed))
+        # Plain attributes, not properties: the call pipeline reads them on every scheduled run.
+        self.limits: Limits = settings.limits
+        self.ids: IdGenerator = self.backend.ids  # CDF-looking ids, unique across types and projects
         self.schedules = ScheduleQueue()
         self.faults = Faults()
         self.auth = AuthPolicy(auth)
@@ -119,15 +123,6 @@ class Context:
         self._workdir: Path | None = None
         self._workdir_lock = threading.Lock()
         self._finalizer: weakref.finalize[Any, Context] | None = None
-
-    @property
-    def limits(self) -> Limits:
-        return self.settings.limits
-
-    @property
-    def ids(self) -> IdGenerator:
-        """CDF-looking ids, unique across resource types and projects (see emulator/ids.py)."""
-        return self.backend.ids
 
     @property
     def workdir(self) -> Path:
