@@ -1,10 +1,9 @@
 """Loading a function's zip: unpack it safely, import ``functionPath``, check ``handle``.
 
 Deployment unpacks the zip safely (no absolute or ``..`` paths, a size cap), imports ``functionPath``
-with the zip root on ``sys.path`` and checks that ``handle`` is callable with only the arguments CDF
-passes. The modules the function loads from its own folder are kept private to it: they are swapped
-into ``sys.modules`` only while its code runs, so two functions with a ``handler.py`` and a
-``helper.py`` each run their own code, and a redeploy runs the new code.
+in the function's own module namespace (emulator/execution/modules.py: two functions with a
+``handler.py`` and a ``helper.py`` each run their own code, and a redeploy runs the new code) and
+checks that ``handle`` is callable with only the arguments CDF passes.
 """
 
 from __future__ import annotations
@@ -13,17 +12,14 @@ import inspect
 import io
 import os
 import stat
-import sys
 import traceback
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from types import ModuleType
 from typing import Any
 
-from emulator.execution.process_lock import PROCESS_LOCK as _PROCESS_LOCK
+from emulator.execution.modules import FunctionModules
 
 ALLOWED_HANDLE_ARGS = ("client", "data", "secrets", "function_call_info")
 MAX_UNPACKED_BYTES = 500 * 1024 * 1024
@@ -44,12 +40,17 @@ class DeployError(Exception):
 
 @dataclass
 class LoadedCode:
+    """A deployed function's code: its folder, ``functionPath`` as a module name, its ``handle``."""
+
     root: Path
-    module_name: str
+    module_name: str  # as the zip names it (``handler``, ``a.b.handler``); the child process imports it
     handle: Callable[..., Any]
     params: tuple[str, ...]
-    private_modules: dict[str, ModuleType] = field(default_factory=dict)
-    top_names: frozenset[str] = frozenset()
+    modules: FunctionModules
+
+    def release(self) -> None:
+        """Forget the function's modules (it was deleted or redeployed)."""
+        self.modules.close()
 
 
 # --- unpacking --------------------------------------------------------------------------------------
@@ -94,57 +95,6 @@ def unpack_zip(data: bytes, dest: Path, *, max_bytes: int = MAX_UNPACKED_BYTES) 
                     out.write(chunk)
 
 
-# --- private module namespaces ---------------------------------------------------------------------
-
-
-def _top_level_names(root: Path) -> frozenset[str]:
-    names = set()
-    for entry in root.iterdir():
-        if entry.is_dir() and entry.name.isidentifier():
-            names.add(entry.name)
-        elif entry.suffix in (".py", ".pyc", ".so") and entry.stem.split(".")[0].isidentifier():
-            names.add(entry.stem.split(".")[0])
-    return frozenset(names)
-
-
-def _owned(name: str, names: frozenset[str]) -> bool:
-    return name.split(".", 1)[0] in names
-
-
-def _is_under(module: ModuleType, root: Path) -> bool:
-    file = getattr(module, "__file__", None)
-    if file:
-        return str(Path(file).resolve()).startswith(str(root))
-    paths = getattr(module, "__path__", None) or ()
-    return any(str(Path(p).resolve()).startswith(str(root)) for p in paths)
-
-
-@contextmanager
-def code_context(code: LoadedCode) -> Iterator[None]:
-    """Swap the function's own modules and folder into sys.modules / sys.path while it runs."""
-    root = str(code.root)
-    with _PROCESS_LOCK:
-        shadowed = {n: m for n, m in sys.modules.items() if _owned(n, code.top_names)}
-        for name in shadowed:
-            del sys.modules[name]
-        sys.modules.update(code.private_modules)
-        sys.path.insert(0, root)
-    try:
-        yield
-    finally:
-        with _PROCESS_LOCK:
-            for name, module in list(sys.modules.items()):
-                if _owned(name, code.top_names) and _is_under(module, code.root):
-                    code.private_modules[name] = module  # keep lazy imports for the next call
-                    del sys.modules[name]
-            for name, module in shadowed.items():
-                sys.modules.setdefault(name, module)
-            try:
-                sys.path.remove(root)
-            except ValueError:
-                pass
-
-
 def load_code(root: Path, function_path: str) -> LoadedCode:
     """Import ``function_path`` from an unpacked function folder and check its ``handle``."""
     root = root.resolve()
@@ -156,14 +106,21 @@ def load_code(root: Path, function_path: str) -> LoadedCode:
     module_name = ".".join(rel.with_suffix("").parts)
     if not all(part.isidentifier() for part in rel.with_suffix("").parts):
         raise DeployError(f"functionPath {function_path!r} is not importable as a Python module")
-    code = LoadedCode(root, module_name, handle=lambda: None, params=(), top_names=_top_level_names(root))
-    with code_context(code):
-        try:
-            module = _import_fresh(module_name)
-        except BaseException as exc:  # user code: SyntaxError, ImportError, SystemExit, ...
-            raise DeployError(
-                f"Failed to import {function_path}: {type(exc).__name__}: {exc}", user_trace(exc)
-            ) from None
+    modules = FunctionModules(root)
+    try:
+        return _checked(modules, module_name, function_path)
+    except BaseException:
+        modules.close()
+        raise
+
+
+def _checked(modules: FunctionModules, module_name: str, function_path: str) -> LoadedCode:
+    try:
+        module = modules.import_module(module_name)
+    except BaseException as exc:  # user code: SyntaxError, ImportError, SystemExit, ...
+        raise DeployError(
+            f"Failed to import {function_path}: {type(exc).__name__}: {exc}", user_trace(exc)
+        ) from None
     handle = getattr(module, "handle", None)
     if handle is None:
         raise DeployError(f"{function_path} must define a function named 'handle'")
@@ -180,15 +137,7 @@ def load_code(root: Path, function_path: str) -> LoadedCode:
             f"handle() has argument(s) {', '.join(unknown)}; allowed arguments are "
             f"{', '.join(ALLOWED_HANDLE_ARGS)}"
         )
-    code.handle, code.params = handle, names
-    return code
-
-
-def _import_fresh(module_name: str) -> ModuleType:
-    import importlib
-
-    importlib.invalidate_caches()
-    return importlib.import_module(module_name)
+    return LoadedCode(modules.root, module_name, handle, names, modules)
 
 
 def user_trace(exc: BaseException) -> str:

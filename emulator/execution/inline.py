@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from emulator.execution.capture import CAPTURE, CallLog, environment
-from emulator.execution.code import LoadedCode, code_context
+from emulator.execution.code import LoadedCode
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome, timeout_outcome
 from emulator.state import FunctionRecord
 
@@ -37,7 +37,6 @@ class InlineBatch:
         self._stack.close()
         self._stack = ExitStack()
         self._stack.enter_context(environment(function.env_vars))
-        self._stack.enter_context(code_context(function.code))
         self._function = function
 
     def run(

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from emulator.execution.capture import CAPTURE, CallLog, environment
-from emulator.execution.code import LoadedCode, code_context
+from emulator.execution.code import LoadedCode
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome
 
 
@@ -66,7 +66,7 @@ def run_handle(
 ) -> Outcome:
     """Run ``handle(**kwargs)`` in the current thread, captured and in its env; never raises."""
     try:
-        with CAPTURE.capture(log), environment(env_vars), code_context(code):
+        with CAPTURE.capture(log), environment(env_vars):
             result = code.handle(**kwargs)
     except BaseException as exc:  # KeyboardInterrupt and SystemExit must not reach the test process
         return failed_outcome(exc, log.finish())

@@ -110,7 +110,9 @@ def deploy(ctx: Context, store: Store, fn: FunctionRecord) -> None:
             fn.status, fn.error = "Failed", exc.as_error()
         return
     with ctx.backend.lock:
-        fn.code, fn.code_dir, fn.status = code, code_dir, "Ready"
+        old, fn.code, fn.code_dir, fn.status = fn.code, code, code_dir, "Ready"
+    if old is not None:
+        old.release()
 
 
 def create_function(ctx: Context, project: str, item: Any) -> FunctionRecord:
@@ -182,6 +184,8 @@ def delete_functions(ctx: Context, store: Store, functions: list[FunctionRecord]
         for cid in [c.id for c in store.calls.values() if c.function_id in doomed]:
             del store.calls[cid]
     for fn in functions:
+        if fn.code is not None:
+            fn.code.release()
         if fn.code_dir is not None:
             shutil.rmtree(fn.code_dir, ignore_errors=True)
 
