@@ -1,15 +1,10 @@
-"""What a call writes, and the environment it runs in.
-
-A call's stdout, stderr and logging records are captured line by line into its ``CallLog`` (each
-line stamped with the emulator time); the function's env vars apply for the duration of the call and
-the working directory is restored afterwards.
-"""
+"""What a call writes: its stdout, stderr and logging records, line by line, into its ``CallLog``
+(each line stamped with the emulator time)."""
 
 from __future__ import annotations
 
 import io
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -157,27 +152,3 @@ class _Capture:
 
 
 CAPTURE = _Capture()
-
-
-# --- environment -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def environment(env_vars: dict[str, str]) -> Iterator[None]:
-    """Apply the function's env vars; afterwards restore os.environ and the working directory."""
-    with _PROCESS_LOCK:
-        saved_env = dict(os.environ)
-        saved_cwd = os.getcwd()
-        os.environ.update(env_vars)
-    try:
-        yield
-    finally:
-        with _PROCESS_LOCK:
-            if dict(os.environ) != saved_env:
-                os.environ.clear()
-                os.environ.update(saved_env)
-            try:
-                if os.getcwd() != saved_cwd:
-                    os.chdir(saved_cwd)
-            except OSError:
-                os.chdir(saved_cwd)

@@ -15,8 +15,9 @@ import time
 from contextlib import ExitStack
 from typing import Any
 
-from emulator.execution.capture import CAPTURE, CallLog, environment
+from emulator.execution.capture import CAPTURE, CallLog
 from emulator.execution.code import LoadedCode
+from emulator.execution.environment import environment
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome, timeout_outcome
 from emulator.state import FunctionRecord
 

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from emulator.execution.capture import CAPTURE, CallLog, environment
+from emulator.execution.capture import CAPTURE, CallLog
 from emulator.execution.code import LoadedCode
+from emulator.execution.environment import environment
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome
 
 
