@@ -18,27 +18,41 @@ MAX_LOG_LINE_CHARS = 10_000
 
 
 class CallLog:
-    """Lines written by one call, each stamped with the emulator time when it started."""
+    """Lines written by one call, each stamped with the emulator time when it started.
+
+    Linear in what is written: an unfinished line is kept as a list of pieces (a progress bar
+    writing a character at a time costs one append per write), and only its first
+    ``MAX_LOG_LINE_CHARS`` characters are kept, as for complete lines.
+    """
 
     def __init__(self, now_ms: Callable[[], int], max_lines: int = MAX_LOG_LINES) -> None:
         self._now_ms = now_ms
         self._max_lines = max_lines
         self.lines: list[tuple[int, str]] = []
         self.dropped = 0
-        self._partial = ""
+        self._pieces: list[str] = []
+        self._piece_chars = 0
         self._partial_ts = 0
 
     def write(self, text: str) -> None:
         if not text:
             return
-        if not self._partial:
+        if not self._pieces:
             self._partial_ts = self._now_ms()
-        self._partial += text
-        if "\n" in self._partial:
-            *complete, self._partial = self._partial.split("\n")
-            for line in complete:
-                self._add(self._partial_ts, line)
-                self._partial_ts = self._now_ms()
+        if "\n" not in text:
+            if self._piece_chars < MAX_LOG_LINE_CHARS:
+                self._pieces.append(text)
+                self._piece_chars += len(text)
+            return
+        first, *rest = text.split("\n")
+        self._pieces.append(first)
+        self._add(self._partial_ts, "".join(self._pieces))
+        *complete, tail = rest
+        for line in complete:
+            self._add(self._now_ms(), line)
+        self._pieces = [tail] if tail else []
+        self._piece_chars = len(tail)
+        self._partial_ts = self._now_ms()
 
     def _add(self, ts: int, line: str) -> None:
         if len(self.lines) >= self._max_lines:
@@ -47,9 +61,9 @@ class CallLog:
         self.lines.append((ts, line[:MAX_LOG_LINE_CHARS]))
 
     def finish(self) -> list[tuple[int, str]]:
-        if self._partial:
-            self._add(self._partial_ts, self._partial)
-            self._partial = ""
+        if self._pieces:
+            self._add(self._partial_ts, "".join(self._pieces))
+            self._pieces, self._piece_chars = [], 0
         if self.dropped:
             self.lines.append(
                 (

@@ -10,8 +10,8 @@ Limits (docs/calls.md): C code reading the C-level environment (``getenv`` in an
 process started with ``env=None``) sees the process's variables; threads a handler starts see the
 process's variables, not the call's.
 
-The working directory is process-wide and cannot be per thread: a call that changes it gets the
-process's back when it ends, unless another call is still running.
+The working directory is process-wide and cannot be per thread: a call that changes it puts back,
+when it ends, the directory it started in (concurrent calls that change it still see each other's).
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ class _Routing:
                     now: MutableMapping[str, str] = os.environ
                     if isinstance(now, RoutedEnviron) and now.overlays is self.overlays:
                         os.environ = now.original  # type: ignore[assignment]  # noqa: B003
-                    if saved_cwd is not None and _cwd() != saved_cwd:
-                        os.chdir(saved_cwd)
+                if saved_cwd is not None and _cwd() != saved_cwd:
+                    os.chdir(saved_cwd)
 
 
 def _cwd() -> str | None:
