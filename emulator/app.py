@@ -1,21 +1,25 @@
-"""build_app(emulator) -> the Starlette app that speaks the CDF REST API for one emulator."""
+"""build_app(context) -> the Starlette app that speaks the CDF REST API for one emulator."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
 from emulator import openapi
 from emulator.auth import AuthMiddleware
+from emulator.context import Context
 from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
+from emulator.globus.routes import routes as globus_routes
 from emulator.middleware import DueRunsMiddleware
-from emulator.resources import calls, families, files, functions, schedules, sessions
-
-if TYPE_CHECKING:
-    from emulator.emulator import FunctionsEmulator
+from emulator.resources import admin, families, files
+from emulator.resources.calls import routes as calls
+from emulator.resources.functions import routes as functions
+from emulator.resources.schedules import routes as schedules
+from emulator.resources.sessions import routes as sessions
+from emulator.roma.admin import routes as roma_admin_routes
+from emulator.roma.routes import routes as roma_routes
+from emulator.ui import routes as ui
 
 API_PREFIX = "/api/v1/projects/{project}"
 
@@ -34,27 +38,18 @@ def project_routes() -> list[BaseRoute]:
     ]
 
 
-def build_app(emulator: FunctionsEmulator) -> Starlette:
-    from emulator.globus.routes import routes as globus_routes
-    from emulator.roma.routes import routes as roma_routes
-
+def build_app(context: Context) -> Starlette:
+    """The app of one emulator; ``app.state.context`` is what every route reads."""
     routes: list[BaseRoute] = [
+        *ui.routes,  # the dashboard; before the /_emulator Mount, which would shadow it
+        Mount("/_emulator", routes=[*roma_admin_routes, *admin.routes]),
         Mount(API_PREFIX, routes=project_routes()),
         Mount("/globus-timer", routes=globus_routes),
         *roma_routes,  # ROMA Connect paths start at the root: /v2/{project_id}/fdi/...
     ]
-    try:
-        from emulator.resources import admin
-    except ImportError:  # pragma: no cover - the admin API arrives with the server work
-        pass
-    else:
-        routes.insert(0, Mount("/_emulator", routes=admin.routes))
-    from emulator.ui import routes as ui  # the dashboard; before the /_emulator Mount, which would shadow it
-
-    routes[0:0] = ui.routes
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
-    app.add_middleware(DueRunsMiddleware, emulator=emulator)
-    app.add_middleware(FaultMiddleware, faults=emulator.faults)
-    app.add_middleware(AuthMiddleware, policy=emulator.auth)
-    app.state.emulator = emulator
+    app.add_middleware(DueRunsMiddleware, clock=context.clock, timeline=context.timeline)
+    app.add_middleware(FaultMiddleware, faults=context.faults)
+    app.add_middleware(AuthMiddleware, policy=context.auth)
+    app.state.context = context
     return app

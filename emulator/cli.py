@@ -130,7 +130,9 @@ def serve(args: argparse.Namespace) -> int:
     if args.demo and not emu.backend.store(args.project).functions:
         deploy_demo(emu, args.project)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    server = EmulatorServer(emu, args.host, args.port, access_log=not args.quiet, log_level="info")
+    server = EmulatorServer(
+        emu.app, emu.context, args.host, args.port, access_log=not args.quiet, log_level="info"
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:

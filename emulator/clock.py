@@ -221,15 +221,19 @@ class Clock:
         finally:
             self._lock.release()
 
-    # --- for the scheduler -----------------------------------------------------------------
-    def _move_to(self, target_ms: int) -> None:
-        """Virtual mode: set the time (never backwards). Wall/system time is not moved by runs
-        firing (handlers see their scheduled instant through a pin instead)."""
+    # --- seams for the timeline, the call pipeline and persistence --------------------------------
+    def step_to(self, target_ms: int) -> None:
+        """Virtual mode: set the time to a run's instant (never backwards). Wall/system time is not
+        moved by runs firing (a handler sees its scheduled instant through :meth:`pin_thread`)."""
         if self.mode == "virtual":
             self._virtual_ms = max(self._virtual_ms, target_ms)
 
-    def _push_to(self, target_ms: int) -> None:
+    def push_to(self, target_ms: int) -> None:
         """Make now() read at least ``target_ms``: virtual time is set, wall/system get an offset."""
+        with self._lock:
+            self._push_to(target_ms)
+
+    def _push_to(self, target_ms: int) -> None:
         if self.mode == "virtual":
             self._virtual_ms = max(self._virtual_ms, target_ms)
         else:
@@ -237,14 +241,24 @@ class Clock:
             if behind > 0:
                 self._offset_ms += behind
 
-    def _pin(self, ms: int | None) -> None:
-        """Make now() read ``ms`` in this thread while a scheduled run executes (None unpins)."""
-        if ms is None:
-            self._pinned_ms.pop(threading.get_ident(), None)
-        else:
-            self._pinned_ms[threading.get_ident()] = ms
+    def restore(self, target_ms: int) -> None:
+        """Virtual mode: set the time to a saved instant, even an earlier one (a state file loaded
+        into a fresh emulator, where nothing has happened yet). Other modes: as :meth:`push_to`."""
+        with self._lock:
+            if self.mode == "virtual":
+                self._virtual_ms = target_ms
+            else:
+                self._push_to(target_ms)
 
-    def _attach(self, fire_due: FireDue) -> None:
+    def pin_thread(self, ms: int) -> None:
+        """Make now() read ``ms`` in this thread while a scheduled run executes (wall/system)."""
+        self._pinned_ms[threading.get_ident()] = ms
+
+    def unpin_thread(self) -> None:
+        self._pinned_ms.pop(threading.get_ident(), None)
+
+    def on_move(self, fire_due: FireDue) -> None:
+        """Set what fires the runs due as the clock moves (the emulator's timeline)."""
         self._fire_due = fire_due
 
     def __repr__(self) -> str:

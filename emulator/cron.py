@@ -25,7 +25,7 @@ _MAX_EMPTY_DAYS = 366 * 8
 
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _WEEKDAYS = {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())}
-_FIELDS = (
+_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),
@@ -112,9 +112,6 @@ class CronExpression:
             else:
                 empty += 1
             day_index += 1
-
-    def next_after(self, after_ms: int) -> int | None:
-        return next(self.iter_after(after_ms), None)
 
 
 def parse(expression: object) -> CronExpression:

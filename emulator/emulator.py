@@ -1,12 +1,9 @@
-"""FunctionsEmulator: the unit that owns a clock, the project stores, the app and the runtime."""
+"""FunctionsEmulator: the composition root (builds the context, app and clients) and the user's verbs."""
 
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 import textwrap
-import weakref
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
@@ -17,24 +14,28 @@ from typing import TYPE_CHECKING, Any, Literal
 from cognite.client import AsyncCogniteClient, CogniteClient
 from cognite.client.data_classes import Function
 
-from emulator import transport
 from emulator.app import build_app
 from emulator.auth import AuthPolicy
+from emulator.clients import EmulatorClients
 from emulator.clock import Clock, ClockMode
+from emulator.context import CallMode, Context, Isolation, Settings
 from emulator.faults import Faults
-from emulator.ids import IdGenerator
-from emulator.invoker import Invoker
+from emulator.globus.timers import GlobusTimers
+from emulator.globus.wiring import globus_of
 from emulator.limits import Limits
-from emulator.resources.functions import create_function, function_json
-from emulator.scheduler import Scheduler
+from emulator.persistence import dump
+from emulator.resources.functions.domain import create_function
+from emulator.resources.functions.wire import function_json
+from emulator.roma.service import RomaService
+from emulator.roma.wiring import roma_of
+from emulator.scheduler import FiredCalls, Scheduler
 from emulator.state import Backend, FileRecord
-from emulator.timeline import Timeline
 
 if TYPE_CHECKING:
     from emulator.server import EmulatorServer
 
-CallMode = Literal["sync", "background"]
-Isolation = Literal["thread", "process"]
+__all__ = ["DEFAULT_PROJECT", "CallMode", "FunctionsEmulator", "Isolation"]
+
 DEFAULT_PROJECT = "emulator-project"
 
 
@@ -74,115 +75,114 @@ class FunctionsEmulator:
         raise_server_exceptions: bool = True,
         id_seed: int = 0,
     ) -> None:
-        if call_mode not in ("sync", "background"):
-            raise ValueError(f"call_mode must be 'sync' or 'background', not {call_mode!r}")
-        if isolation not in ("thread", "process"):
-            raise ValueError(f"isolation must be 'thread' or 'process', not {isolation!r}")
-        self.project = project
-        self.clock = Clock(clock, start)
-        self.call_mode: CallMode = call_mode
-        self.isolation: Isolation = isolation
-        self.limits = limits or Limits()
-        self.timeout_seconds = float(timeout) if timeout is not None else self.limits.timeout_minutes * 60.0
-        self.max_calls_kept = max_calls_kept
-        self.backend = Backend(IdGenerator(id_seed))
-        self.invoker = Invoker(self)
-        self._handler_client_factory = handler_client
-        self._handler_clients: dict[str, Any] = {}
-        self._sdk_refs: dict[str, AsyncCogniteClient] = {}
-        self._workdir: Path | None = None
-        self._finalizer: weakref.finalize | None = None
-        self.faults = Faults()
-        self._loopback: EmulatorServer | None = None
-        self._globus: Any = None
-        self._roma: Any = None
-        self.auth = AuthPolicy(auth)
-        self.app = build_app(self)
-        self._httpx = transport.asgi_httpx_client(self.app)
-        if not raise_server_exceptions:
-            self._httpx = transport.httpx2.AsyncClient(
-                transport=transport.httpx2.ASGITransport(app=self.app, raise_app_exceptions=False),
-                base_url=transport.IN_PROCESS_BASE_URL,
-            )
-        self._setup_scheduler()
+        settings = Settings(
+            project=project,
+            call_mode=call_mode,
+            isolation=isolation,
+            timeout_seconds=0.0,
+            max_calls_kept=max_calls_kept,
+            limits=limits or Limits(),
+        )
+        settings.timeout_seconds = (
+            float(timeout) if timeout is not None else settings.limits.timeout_minutes * 60.0
+        )
+        self.context = context = Context(settings, Clock(clock, start), id_seed=id_seed, auth=auth)
+        self.app = build_app(context)
+        self._clients = EmulatorClients(
+            self.app, context, handler_client=handler_client, raise_server_exceptions=raise_server_exceptions
+        )
+        context.clients = self._clients
+        self._scheduler = Scheduler(context)
+        context.timeline.add_source(self._scheduler)
+        context.clock.on_move(self._fire_due)
+
+    def _fire_due(self, target_ms: int) -> FiredCalls:
+        return self._scheduler.wrap(self.context.timeline.fire_due(target_ms))
+
+    # --- the parts users reach ------------------------------------------------------------------
+    @property
+    def project(self) -> str:
+        return self.context.settings.project
+
+    @property
+    def clock(self) -> Clock:
+        """The emulator's clock: ``advance(...)``, ``advance_to(...)``, ``set(...)``, ``now()``."""
+        return self.context.clock
+
+    @property
+    def backend(self) -> Backend:
+        return self.context.backend
+
+    @property
+    def faults(self) -> Faults:
+        return self.context.faults
+
+    @property
+    def auth(self) -> AuthPolicy:
+        return self.context.auth
+
+    @property
+    def limits(self) -> Limits:
+        return self.context.limits
 
     @property
     def workdir(self) -> Path:
         """The emulator's own temporary directory (unpacked function code); made on first use."""
-        if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix="cdf-functions-emulator-"))
-            self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._workdir), True)
-        return self._workdir
+        return self.context.workdir
 
-    def _setup_scheduler(self) -> None:
-        self.scheduler = Scheduler(self)
-        self.timeline = Timeline(self.clock)
-        self.timeline.add_source(self.scheduler)
-        self.clock._attach(self._fire_due)
+    @property
+    def call_mode(self) -> CallMode:
+        return self.context.settings.call_mode
 
-    def _fire_due(self, target_ms: int) -> list[Any]:
-        return self.scheduler.wrap(self.timeline.fire_due(target_ms))
+    @call_mode.setter
+    def call_mode(self, value: CallMode) -> None:
+        self.context.settings.call_mode = value
+
+    @property
+    def isolation(self) -> Isolation:
+        return self.context.settings.isolation
+
+    @property
+    def timeout_seconds(self) -> float:
+        return self.context.settings.timeout_seconds
+
+    @property
+    def max_calls_kept(self) -> int | None:
+        return self.context.settings.max_calls_kept
 
     # --- clients --------------------------------------------------------------------------------
     def client(self, project: str | None = None) -> CogniteClient:
         """A real ``CogniteClient`` whose requests go straight into this emulator (no socket)."""
-        return transport.in_process_client(self.app, project or self.project, self._httpx)
+        return self._clients.client(project or self.project)
 
     def async_client(self, project: str | None = None) -> AsyncCogniteClient:
         """A real ``AsyncCogniteClient`` wired to this emulator in-process."""
-        return transport.in_process_async_client(self.app, project or self.project, self._httpx)
+        return self._clients.async_client(project or self.project)
 
     def sdk_ref(self, project: str | None = None) -> AsyncCogniteClient:
         """The AsyncCogniteClient that SDK objects built by the emulator (Function, FunctionCall) are bound
         to, so that ``fn.call()``, ``call.get_logs()`` etc. work on them. Cached per project."""
-        project = project or self.project
-        ref = self._sdk_refs.get(project)
-        if ref is None:
-            ref = self._sdk_refs[project] = transport._async_of(self.client(project))
-        return ref
+        return self._clients.sdk_ref(project or self.project)
 
     def handler_client(self, project: str) -> Any:
         """The ``client`` argument for a handler running in ``project`` (cached per project)."""
-        client = self._handler_clients.get(project)
-        if client is None:
-            factory = self._handler_client_factory
-            client = factory(project) if factory is not None else self.client(project)
-            self._handler_clients[project] = client
-        return client
+        return self._clients.handler_client(project)
 
     # --- state ----------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget every project's state (functions, files, calls, schedules, sessions); keep the clock."""
-        self.backend.reset()
-        self.scheduler.reset()
-        self.faults.clear()
-        if self._globus is not None:
-            self._globus.reset()
-        if self._roma is not None:
-            self._roma.reset()
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir / "functions", ignore_errors=True)
+        """Forget every project's state (functions, files, calls, schedules, sessions, facades'
+        timers); keep the clock."""
+        self.context.reset()
 
     def close(self) -> None:
-        """Drop all state and the temporary directory that holds unpacked function code."""
-        self.backend.reset()
-        self.scheduler.reset()
-        if self._loopback is not None:
-            self._loopback.stop()
-            self._loopback = None
-        if self._finalizer is not None:
-            self._finalizer()
+        """Drop all state, stop the loopback server and remove the temporary directory."""
+        self._clients.close()
+        self.context.close()
 
     @property
-    def globus(self) -> Any:
+    def globus(self) -> GlobusTimers:
         """The Globus Timer facade (jobs and timers on this emulator's clock); made on first use."""
-        if self._globus is None:
-            from emulator.globus import GlobusTimers
-
-            with self.backend.lock:
-                if self._globus is None:
-                    self._globus = GlobusTimers(self)
-        return self._globus
+        return globus_of(self.context)
 
     def globus_timer_client(self) -> Any:
         """A ``globus_sdk.TimersClient`` talking to this emulator (over a loopback server it starts)."""
@@ -190,20 +190,14 @@ class FunctionsEmulator:
 
         self.globus  # noqa: B018 - the facade must exist before the first request
         return globus_sdk.TimersClient(
-            base_url=self._loopback_url() + "/globus-timer",
+            base_url=self._clients.loopback_url() + "/globus-timer",
             authorizer=globus_sdk.AccessTokenAuthorizer("emulator-token"),
         )
 
     @property
-    def roma(self) -> Any:
+    def roma(self) -> RomaService:
         """The ROMA Connect FDI facade (tasks and dispatches on this emulator's clock)."""
-        if self._roma is None:
-            from emulator.roma import RomaService
-
-            with self.backend.lock:
-                if self._roma is None:
-                    self._roma = RomaService(self)
-        return self._roma
+        return roma_of(self.context)
 
     def roma_client(self, project_id: str = "roma-project") -> Any:
         """A ``huaweicloudsdkroma.v2.RomaClient`` talking to this emulator (over a loopback server),
@@ -219,22 +213,13 @@ class FunctionsEmulator:
             RomaClient.new_builder()
             .with_http_config(config)
             .with_credentials(BasicCredentials("emulator-ak", "emulator-sk", project_id))
-            .with_endpoint(self._loopback_url())
+            .with_endpoint(self._clients.loopback_url())
             .build()
         )
 
-    def _loopback_url(self) -> str:
-        """The URL of a loopback server for this emulator, started on first use (process isolation)."""
-        with self.backend.lock:
-            if self._loopback is None:
-                self._loopback = self.serve()
-            return self._loopback.base_url
-
     def state(self) -> dict[str, Any]:
         """A JSON-ready dump of every project (what GET /_emulator/state answers)."""
-        from emulator.persistence import dump
-
-        return dump(self)
+        return dump(self.context)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> EmulatorServer:
         """Start a real HTTP server (uvicorn, in a background thread) on this emulator.
@@ -242,9 +227,7 @@ class FunctionsEmulator:
         ``with emu.serve(port=0) as server:`` gives ``server.base_url`` and ``server.client()``; the
         server and ``emu.client()`` share the same state. Shut down on leaving the block.
         """
-        from emulator.server import EmulatorServer
-
-        return EmulatorServer(self, host, port, **options).start()
+        return self._clients.serve(host, port, **options)
 
     def __enter__(self) -> FunctionsEmulator:
         return self
@@ -286,41 +269,20 @@ class FunctionsEmulator:
             function_path = "handler.py"
             default_name = getattr(function_handle, "__module__", "function")
         name = name or external_id or default_name
-        store = self.backend.store(project)
-        now = self.clock.now_ms()
+        context = self.context
+        store = context.backend.store(project)
+        now = context.clock.now_ms()
         file = FileRecord(
-            self.backend.new_id(), f"{name}.zip", None, now, now, content=content, uploaded_time=now
+            context.ids.new(), f"{name}.zip", None, now, now, content=content, uploaded_time=now
         )
-        with self.backend.lock:
+        with context.backend.lock:
             store.files[file.id] = file
         item: dict[str, Any] = {"name": name, "fileId": file.id, "functionPath": function_path}
         if external_id is not None:
             item["externalId"] = external_id
         item.update({_camel(k): v for k, v in fields.items() if v is not None})
-        record = create_function(self, project, item)
-        return Function._load(function_json(record)).set_client_ref(self.sdk_ref(project))
-
-    # --- hooks used by resources -------------------------------------------------------------------
-    def _schedules_changed(self, project: str) -> None:
-        self.scheduler.changed(project)
-
-    def _trim_calls(self, project: str) -> None:
-        """Keep at most ``max_calls_kept`` calls per project; the oldest finished ones go first."""
-        if self.max_calls_kept is None:
-            return
-        store = self.backend.store(project)
-        calls, order = store.calls, store.call_order
-        budget = len(order)  # never loop forever when every old call is still Running
-        while len(calls) > self.max_calls_kept and order and budget > 0:
-            budget -= 1
-            call_id = order.popleft()
-            call = calls.get(call_id)
-            if call is None:
-                continue
-            if call.status == "Running":
-                order.append(call_id)
-                continue
-            del calls[call_id]
+        record = create_function(context, project, item)
+        return Function.load(function_json(record)).set_client_ref(self.sdk_ref(project))
 
     def __repr__(self) -> str:
         return f"<FunctionsEmulator project={self.project!r} clock={self.clock.mode} now={self.clock.now().isoformat()}>"

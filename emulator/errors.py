@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -57,14 +58,17 @@ async def send_error(send: Any, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def answering(error_type: type[Exception]) -> Any:
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def answering(error_type: type[Exception]) -> Callable[[Endpoint], Endpoint]:
     """Decorate an endpoint so that ``error_type`` (with ``.status`` and ``.body()``) becomes a JSON
     answer in its own service's shape (the facades: Globus Timer, ROMA Connect)."""
 
-    def wrap(endpoint: Any) -> Any:
+    def wrap(endpoint: Endpoint) -> Endpoint:
         async def answered(request: Request) -> Response:
             try:
-                return await endpoint(request)  # type: ignore[no-any-return]
+                return await endpoint(request)
             except error_type as exc:
                 return JSONResponse(exc.body(), status_code=exc.status)  # type: ignore[attr-defined]
 
@@ -80,10 +84,6 @@ def bad_request(message: str) -> CogniteAPIError:
 def not_found(missing: list[dict[str, Any]], message: str = "Not found") -> CogniteAPIError:
     """CDF answers unknown ids with 400 and the lookup objects in `missing`."""
     return CogniteAPIError(400, message, missing=missing)
-
-
-def error_response(code: int, message: str) -> JSONResponse:
-    return CogniteAPIError(code, message).response()
 
 
 async def _handle_api_error(request: Request, exc: Exception) -> Response:

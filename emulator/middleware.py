@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from emulator.emulator import FunctionsEmulator
+from emulator.clock import Clock
+from emulator.timeline import Timeline
 
 
 class DueRunsMiddleware:
@@ -19,14 +17,15 @@ class DueRunsMiddleware:
     requests are served on the event loop this request came from. Virtual mode costs one compare.
     """
 
-    def __init__(self, app: ASGIApp, emulator: FunctionsEmulator) -> None:
+    def __init__(self, app: ASGIApp, clock: Clock, timeline: Timeline) -> None:
         self.app = app
-        self.emulator = emulator
+        self.clock = clock
+        self.timeline = timeline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        emu = self.emulator
-        if scope["type"] == "http" and emu.clock.mode != "virtual":
-            due = emu.timeline.next_due_ms()
-            if due is not None and due <= emu.clock.now_ms():
-                await run_in_threadpool(emu.run_due)
+        clock = self.clock
+        if scope["type"] == "http" and clock.mode != "virtual":
+            due = self.timeline.next_due_ms()
+            if due is not None and due <= clock.now_ms():
+                await run_in_threadpool(clock.run_due)
         await self.app(scope, receive, send)

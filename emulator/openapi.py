@@ -74,10 +74,10 @@ def emulator_spec(server_url: str) -> dict[str, Any]:
 def _component_validator(name: str) -> Any:
     """A JSON-schema validator for one component of the (corrected) official spec."""
     from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
+    from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
-    resource = Resource(contents=corrected_spec(), specification=DRAFT202012)
+    resource = DRAFT202012.create_resource(corrected_spec())
     registry = Registry().with_resource("urn:cdf-spec", resource)
     return Draft202012Validator({"$ref": f"urn:cdf-spec#/components/schemas/{name}"}, registry=registry)
 

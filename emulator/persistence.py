@@ -12,15 +12,14 @@ import os
 import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from emulator import cron
 from emulator.clock import to_epoch_ms
+from emulator.context import Context
 from emulator.resources import families
+from emulator.resources.functions.domain import deploy
 from emulator.state import CallRecord, FileRecord, FunctionRecord, ScheduleRecord, SessionRecord
-
-if TYPE_CHECKING:
-    from emulator.emulator import FunctionsEmulator
 
 FORMAT = "cdf-functions-emulator/1"
 
@@ -29,16 +28,28 @@ class StateFileError(Exception):
     """A state file that cannot be loaded; the file is left untouched."""
 
 
+class HasContext(Protocol):
+    """Anything that carries an emulator's context (``FunctionsEmulator`` does)."""
+
+    @property
+    def context(self) -> Context: ...
+
+
+def _context(target: Context | HasContext) -> Context:
+    return target if isinstance(target, Context) else target.context
+
+
 def _record(obj: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj) if f.name not in drop}
 
 
-def dump(emu: FunctionsEmulator, *, with_content: bool = False) -> dict[str, Any]:
+def dump(target: Context | HasContext, *, with_content: bool = False) -> dict[str, Any]:
     """Every project's state as JSON-ready data (file bytes only when ``with_content``)."""
+    ctx = _context(target)
     projects: dict[str, Any] = {}
-    with emu.backend.lock:
-        for name in emu.backend.projects():
-            store = emu.backend.store(name)
+    with ctx.backend.lock:
+        for name in ctx.backend.projects():
+            store = ctx.backend.store(name)
             files = []
             for f in store.files.values():
                 item = _record(f, drop=("content",))
@@ -62,29 +73,31 @@ def dump(emu: FunctionsEmulator, *, with_content: bool = False) -> dict[str, Any
             }
     return {
         "format": FORMAT,
-        "clock_ms": emu.clock.now_ms(),
-        "clock_mode": emu.clock.mode,
+        "clock_ms": ctx.clock.now_ms(),
+        "clock_mode": ctx.clock.mode,
         "projects": projects,
     }
 
 
-def save(emu: FunctionsEmulator, path: str | Path) -> None:
+def save(target: Context | HasContext, path: str | Path) -> None:
     """Write the state file atomically (a crash never leaves half a file)."""
-    data = dump(emu, with_content=True)
-    data["ids_issued"] = emu.backend.ids.issued
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".state-")
+    ctx = _context(target)
+    data = dump(ctx, with_content=True)
+    data["ids_issued"] = ctx.ids.issued
+    file = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=file.parent if str(file.parent) else ".", prefix=".state-")
     with os.fdopen(fd, "w") as out:
         json.dump(data, out)
-    os.replace(tmp, target)
+    os.replace(tmp, file)
 
 
-def load(emu: FunctionsEmulator, path: str | Path, *, restore_clock: bool = True) -> None:
+def load(target: Context | HasContext, path: str | Path, *, restore_clock: bool = True) -> None:
     """Load a state file into an empty emulator; raises StateFileError with a clear message.
 
     A virtual clock is set to the saved time (``restore_clock=False`` keeps its own start, if later);
     wall and system clocks keep following real time.
     """
+    ctx = _context(target)
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
@@ -94,24 +107,21 @@ def load(emu: FunctionsEmulator, path: str | Path, *, restore_clock: bool = True
             f"{path} is not a {FORMAT} state file (format: {data.get('format') if isinstance(data, dict) else None!r})"
         )
     try:
-        _restore(emu, data, restore_clock)
+        _restore(ctx, data, restore_clock)
     except Exception as exc:  # any shape we did not write (lists for dicts, missing keys, bad base64, ...)
-        emu.reset()
+        ctx.reset()
         raise StateFileError(f"State file {path} is corrupt: {type(exc).__name__}: {exc}") from None
 
 
-def _restore(emu: FunctionsEmulator, data: dict[str, Any], restore_clock: bool) -> None:
-    from emulator.resources.functions import deploy
-
+def _restore(ctx: Context, data: dict[str, Any], restore_clock: bool) -> None:
     saved_ms = to_epoch_ms(int(data["clock_ms"]))  # also checks the range
-    if emu.clock.mode == "virtual":
+    if ctx.clock.mode == "virtual":
         if restore_clock:  # a fresh emulator: nothing has happened at its own start time yet
-            with emu.clock._lock:
-                emu.clock._virtual_ms = saved_ms
+            ctx.clock.restore(saved_ms)
         else:
-            emu.clock._push_to(saved_ms)
+            ctx.clock.push_to(saved_ms)
     for name, project in data["projects"].items():
-        store = emu.backend.store(name)
+        store = ctx.backend.store(name)
         for item in project["files"]:
             content = base64.b64decode(item.pop("content_b64")) if "content_b64" in item else None
             item.pop("uploaded", None)
@@ -124,7 +134,7 @@ def _restore(emu: FunctionsEmulator, data: dict[str, Any], restore_clock: bool) 
             fn = FunctionRecord(**item)
             store.functions[fn.id] = fn
             if fn.status == "Ready":
-                deploy(emu, store, fn)
+                deploy(ctx, store, fn)
         for item in project["calls"]:
             item["logs"] = [tuple(entry) for entry in item["logs"]]
             call = CallRecord(**item)
@@ -137,10 +147,11 @@ def _restore(emu: FunctionsEmulator, data: dict[str, Any], restore_clock: bool) 
         for item in project["schedules"]:
             schedule = ScheduleRecord(**item)
             store.schedules[schedule.id] = schedule
-            emu.scheduler.add(name, schedule, cron.parse(schedule.cron_expression))
+            runs = cron.parse(schedule.cron_expression).iter_after(ctx.clock.now_ms())
+            ctx.schedules.add(name, schedule.id, runs)
         known = families.parts()
         for part_name, part_data in (project.get("parts") or {}).items():
             if part_name not in known:
                 raise StateFileError(f"project {name!r}: unknown resource family {part_name!r}")
             store.part(known[part_name]).load(part_data)
-    emu.backend.ids.restore(int(data.get("ids_issued", 0)))
+    ctx.ids.restore(int(data.get("ids_issued", 0)))

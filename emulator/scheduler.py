@@ -1,65 +1,47 @@
-"""CDF function schedules as a timer source: a heap of next run times, fired in time order.
+"""CDF function schedules as a timer source of the Timeline: fires due runs through the pipeline.
 
-The heap holds one entry per schedule: ``(due_ms, schedule_id, project)``. Ties at one instant fire
-in schedule-id order. A deleted schedule's entry is dropped when it reaches the top (lazy deletion);
-a schedule created during time travel (say by a handler) is pushed with its first run after the
-current instant, so it fires later in the same ``advance``.
-
-Scheduled runs during time travel take a fast path: they run inline in the thread that moves the
-clock, inside one log-capture / environment context kept open for consecutive runs of the same
-function. That is what makes a year of minutely runs cost seconds rather than minutes. The price: a
-scheduled run cannot be interrupted at its timeout; it is marked Timeout when it returns late, and
-a handler that never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or the
-API's ``functions.call`` (threaded, with a real timeout) for handlers that may hang.
+The pending runs are in the context's ``ScheduleQueue`` (emulator/schedule_queue.py), kept in step
+by the schedules domain. Each run goes through the one call pipeline (``run_scheduled``); during
+time travel it runs inline, inside one log-capture / environment context kept open for consecutive
+runs of the same function (emulator/execution/inline.py).
 """
 
 from __future__ import annotations
 
-import heapq
-import json
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import Any
 
 from cognite.client.data_classes import FunctionCall
 
-from emulator import cron
-from emulator.runtime import (
-    CAPTURE,
-    CallLog,
-    Outcome,
-    _environment,
-    code_context,
-    failed_outcome,
-    returned_outcome,
-)
-from emulator.state import CallRecord, FunctionRecord, ScheduleRecord
-
-if TYPE_CHECKING:
-    from emulator.emulator import FunctionsEmulator
+from emulator.context import Context
+from emulator.execution.inline import InlineBatch
+from emulator.execution.pipeline import run_scheduled
+from emulator.resources.calls.wire import call_json
+from emulator.state import CallRecord
 
 
 class FiredCalls(list):  # type: ignore[type-arg]
     """The calls an ``advance`` started, in order: a list of the SDK's ``FunctionCall``.
 
     Items are built from the call records on first access, so a year of runs does not pay for
-    525,600 SDK objects unless the test looks at them.
+    525,600 SDK objects unless the test looks at them. The runs of facade timers (Globus jobs,
+    ROMA dispatches) fired by the same move are in ``facade_runs``, in time order.
     """
 
-    def __init__(self, emu: FunctionsEmulator, entries: list[tuple[str, CallRecord]]) -> None:
+    def __init__(
+        self, context: Context, entries: list[tuple[str, CallRecord]], facade_runs: list[Any] | None = None
+    ) -> None:
         super().__init__(entries)
-        self._emu = emu
+        self._context = context
+        self.facade_runs: list[Any] = facade_runs or []
 
     def _materialise(self, index: int) -> FunctionCall:
         item = list.__getitem__(self, index)
         if isinstance(item, FunctionCall):
             return item
         project, record = item
-        from emulator.resources.calls import call_json
-
-        call = FunctionCall._load(call_json(record)).set_client_ref(self._emu.sdk_ref(project))
+        call = FunctionCall.load(call_json(record)).set_client_ref(self._context.clients.sdk_ref(project))
         list.__setitem__(self, index, call)
         return call
 
@@ -79,7 +61,7 @@ class FiredCalls(list):  # type: ignore[type-arg]
     def __eq__(self, other: object) -> bool:
         return list(self.__iter__()) == (list(other) if isinstance(other, list) else other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         return f"FiredCalls({len(self)} calls)"
@@ -88,91 +70,31 @@ class FiredCalls(list):  # type: ignore[type-arg]
 class Scheduler:
     """Fires the runs of every project's schedules. Registered as the first Timeline source."""
 
-    def __init__(self, emu: FunctionsEmulator) -> None:
-        self._emu = emu
-        self._heap: list[tuple[int, int, str]] = []
-        self._runs: dict[int, Iterator[int]] = {}  # schedule id -> its future run times
-        self._lock = threading.RLock()
-        self._batch: _Batch | None = None
-
-    # --- keeping the heap in step with the stores -------------------------------------------------
-    def add(self, project: str, schedule: ScheduleRecord, compiled: cron.CronExpression) -> None:
-        """Start firing ``schedule`` after the current instant."""
-        runs = compiled.iter_after(self._emu.clock.now_ms())
-        with self._lock:
-            self._runs[schedule.id] = runs
-            self._push(schedule.id, project)
-
-    def _push(self, schedule_id: int, project: str) -> None:
-        runs = self._runs.get(schedule_id)
-        due = next(runs, None) if runs is not None else None
-        if due is None:
-            self._runs.pop(schedule_id, None)
-        else:
-            heapq.heappush(self._heap, (due, schedule_id, project))
-
-    def remove(self, schedule_id: int) -> None:
-        with self._lock:
-            self._runs.pop(schedule_id, None)  # its heap entry is dropped when it surfaces
-
-    def changed(self, project: str) -> None:
-        """Drop the heap entries of schedules that no longer exist in ``project``."""
-        store = self._emu.backend.store(project)
-        with self._lock:
-            for sid in [s for s in self._runs if s not in store.schedules]:
-                self._runs.pop(sid, None)
-
-    def add_source(self, source: Any) -> None:
-        """Register another timer source (Globus timers, ROMA dispatches) on the same clock."""
-        self._emu.timeline.add_source(source)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._heap.clear()
-            self._runs.clear()
-
-    def next_runs(self, schedule: ScheduleRecord, after_ms: int, count: int) -> list[int]:
-        """The next ``count`` run times of a schedule after ``after_ms`` (for dashboards)."""
-        runs = cron.parse(schedule.cron_expression).iter_after(after_ms)
-        return [t for _, t in zip(range(count), runs, strict=False)]
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._queue = context.schedules
+        self._batch: InlineBatch | None = None
 
     # --- the TimerSource protocol --------------------------------------------------------------------
     def next_due_ms(self) -> int | None:
-        with self._lock:
-            heap = self._heap
-            while heap and heap[0][1] not in self._runs:
-                heapq.heappop(heap)
-            return heap[0][0] if heap else None
+        return self._queue.next_due_ms()
 
     def fire(self, due_ms: int) -> list[Any]:
         """Run every schedule due at exactly ``due_ms``, in schedule-id order."""
-        fired: list[Any] = []
-        while True:
-            with self._lock:
-                if self.next_due_ms() != due_ms:
-                    return fired
-                _, schedule_id, project = heapq.heappop(self._heap)
-                self._push(schedule_id, project)
-            record = self._run(project, schedule_id, due_ms)
-            if record is not None:
-                fired.append((project, record))
+        return self.fire_until(due_ms)
 
     def fire_until(self, target_ms: int) -> list[Any]:
         """Fire every run due at or before ``target_ms`` (the Timeline's shortcut when this is its
         only source): one heap pop per run, the clock moved to each run's instant."""
         fired: list[Any] = []
-        heap, runs, lock = self._heap, self._runs, self._lock
-        move = self._emu.clock._move_to
+        pop, step_to, run = self._queue.pop_due, self._context.clock.step_to, self._run
         while True:
-            with lock:
-                while heap and heap[0][1] not in runs:
-                    heapq.heappop(heap)
-                if not heap or heap[0][0] > target_ms:
-                    return fired
-                due, schedule_id, project = heapq.heappop(heap)
-                self._push(schedule_id, project)
-            move(due)
-            record = self._run(project, schedule_id, due)
+            entry = pop(target_ms)
+            if entry is None:
+                return fired
+            due, schedule_id, project = entry
+            step_to(due)
+            record = run(project, schedule_id, due)
             if record is not None:
                 fired.append((project, record))
 
@@ -182,7 +104,7 @@ class Scheduler:
         if self._batch is not None:
             yield
             return
-        self._batch = _Batch()
+        self._batch = InlineBatch()
         try:
             yield
         finally:
@@ -190,128 +112,18 @@ class Scheduler:
             batch.close()
 
     def wrap(self, fired: list[Any]) -> FiredCalls:
-        return FiredCalls(self._emu, [f for f in fired if isinstance(f, tuple)])
+        calls = [f for f in fired if isinstance(f, tuple)]
+        return FiredCalls(self._context, calls, [f for f in fired if not isinstance(f, tuple)])
 
     # --- one scheduled run -----------------------------------------------------------------------------
     def _run(self, project: str, schedule_id: int, due_ms: int) -> CallRecord | None:
-        emu = self._emu
-        backend = emu.backend
-        store = backend._stores.get(project) or backend.store(project)
+        store = self._context.backend.store(project)
         schedule = store.schedules.get(schedule_id)
         function = store.functions.get(schedule.function_id) if schedule is not None else None
         if schedule is None or function is None:
             return None
-        session = store.sessions.get(schedule.session_id)
-        blocked = None
-        if session is None or session.status != "ACTIVE":
-            state = session.status if session is not None else "deleted"
-            blocked = f"Could not run scheduled call: the schedule's session {schedule.session_id} is {state}"
-        elif function.status != "Ready":
-            blocked = f"Could not run scheduled call: function {function.id} is {function.status}"
-        with backend.lock:
-            # positional: id, function_id, status, start_time, end_time, error, schedule_id, scheduled_time, session_id
-            record = CallRecord(
-                backend.new_id(),
-                function.id,
-                "Running",
-                due_ms,
-                None,
-                None,
-                schedule_id,
-                due_ms,
-                schedule.session_id,
-            )
-            store.add_call(record)
-            function.last_called = due_ms
-        if blocked is not None:
-            outcome = Outcome("Failed", error={"message": blocked, "trace": None})
-        else:
-            outcome = self._execute(project, function, record, schedule)
-        # Readers never see a half-finished record: every field is set before the status.
-        record.end_time = due_ms
-        record.error = outcome.error
-        record.response = outcome.response
-        record.has_response = outcome.has_response
-        record.logs = outcome.logs
-        record.status = outcome.status
-        kept = emu.max_calls_kept
-        if kept is not None and len(store.calls) > kept:
-            with backend.lock:
-                emu._trim_calls(project)
-        return record
-
-    def _execute(
-        self, project: str, function: FunctionRecord, record: CallRecord, schedule: ScheduleRecord
-    ) -> Outcome:
-        emu = self._emu
-        code = function.code
-        params = code.params
-        kwargs: dict[str, Any] = {}
-        if "data" in params:
-            kwargs["data"] = json.loads(schedule.data_json) if schedule.data_json else {}
-        if "secrets" in params:
-            kwargs["secrets"] = dict(function.secrets)
-        if "function_call_info" in params:
-            kwargs["function_call_info"] = {
-                "function_id": function.id,
-                "call_id": record.id,
-                "schedule_id": schedule.id,
-                "scheduled_time": record.scheduled_time,
-            }
-        if "client" in params:
-            kwargs["client"] = emu.handler_client(project)
-        log = CallLog(emu.clock.now_ms, emu.limits.max_log_lines)
         batch = self._batch
         if batch is None:  # fired outside Timeline.fire_due: a one-off batch
             with self.batch():
-                return self._execute(project, function, record, schedule)
-        batch.enter(function)
-        ident = threading.get_ident()
-        pinned = emu.clock.mode != "virtual"
-        if pinned:
-            emu.clock._pin(record.scheduled_time)
-        CAPTURE.sinks[ident] = log
-        started = time.monotonic()
-        try:
-            result = code.handle(**kwargs)
-        except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
-            return failed_outcome(exc, log.finish())
-        finally:
-            CAPTURE.sinks.pop(ident, None)
-            if pinned:
-                emu.clock._pin(None)
-        logs = log.finish()
-        if time.monotonic() - started > emu.timeout_seconds:
-            seconds = emu.timeout_seconds
-            return Outcome(
-                "Timeout",
-                error={"message": f"Function call timed out after {seconds:g} seconds", "trace": None},
-                logs=logs,
-            )
-        return returned_outcome(result, logs, emu.limits.response_bytes)
-
-
-class _Batch:
-    """The capture, env vars and private modules of the function that ran last, kept open."""
-
-    def __init__(self) -> None:
-        self._stack = ExitStack()
-        self._function: FunctionRecord | None = None
-        self._capture = ExitStack()
-        self._capture.enter_context(CAPTURE.capture(CallLog(lambda: 0)))
-        CAPTURE.sinks.pop(threading.get_ident(), None)  # only handler runs are captured
-
-    def enter(self, function: FunctionRecord) -> None:
-        if self._function is function and function.code is not None:
-            return
-        self._stack.close()
-        self._stack = ExitStack()
-        self._stack.enter_context(_environment(function.env_vars))
-        self._stack.enter_context(code_context(function.code))
-        self._function = function
-
-    def close(self) -> None:
-        try:
-            self._stack.close()
-        finally:
-            self._capture.close()
+                return self._run(project, schedule_id, due_ms)
+        return run_scheduled(self._context, store, schedule, function, due_ms, batch)

@@ -7,32 +7,34 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
+from starlette.types import ASGIApp
+
+from emulator.context import Context
 
 if TYPE_CHECKING:
     from cognite.client import CogniteClient
-
-    from emulator.emulator import FunctionsEmulator
 
 
 class Ticker:
     """Fires due schedule runs about every ``interval`` seconds while the clock follows real time."""
 
-    def __init__(self, emulator: FunctionsEmulator, interval: float = 0.5) -> None:
-        self._emu = emulator
+    def __init__(self, context: Context, interval: float = 0.5) -> None:
+        self._context = context
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="emulator-ticker", daemon=True)
 
     def start(self) -> None:
-        if self._emu.clock.mode != "virtual":
+        if self._context.clock.mode != "virtual":
             self._thread.start()
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                due = self._emu.timeline.next_due_ms()
-                if due is not None and due <= self._emu.clock.now_ms():
-                    self._emu.run_due()
+                clock = self._context.clock
+                due = self._context.timeline.next_due_ms()
+                if due is not None and due <= clock.now_ms():
+                    clock.run_due()
             except Exception:  # a ticker must never die; the next tick tries again
                 pass
 
@@ -47,17 +49,18 @@ class EmulatorServer:
 
     def __init__(
         self,
-        emulator: FunctionsEmulator,
+        app: ASGIApp,
+        context: Context,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
         access_log: bool = False,
         log_level: str = "warning",
     ) -> None:
-        self.emulator = emulator
+        self.context = context
         self.host = host
         config = uvicorn.Config(
-            emulator.app,
+            app,
             host=host,
             port=port,
             log_level=log_level,
@@ -67,7 +70,7 @@ class EmulatorServer:
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="emulator-server", daemon=True)
-        self._ticker = Ticker(emulator)
+        self._ticker = Ticker(context)
         self.port = port
 
     def start(self, timeout: float = 10.0) -> EmulatorServer:
@@ -97,7 +100,9 @@ class EmulatorServer:
 
         from emulator.transport import make_config
 
-        return CogniteClient(make_config(project or self.emulator.project, self.base_url, token=token))
+        return CogniteClient(
+            make_config(project or self.context.settings.project, self.base_url, token=token)
+        )
 
     def stop(self) -> None:
         self._ticker.stop()

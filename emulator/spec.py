@@ -54,10 +54,10 @@ def operation(operation_id: str) -> dict[str, Any]:
 @cache
 def _validator(pointer: str) -> Any:
     from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
+    from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
-    resource = Resource(contents=full_spec(), specification=DRAFT202012)
+    resource = DRAFT202012.create_resource(full_spec())
     registry = Registry().with_resource("urn:cdf", resource)
     return Draft202012Validator({"$ref": f"urn:cdf#{pointer}"}, registry=registry)
 

@@ -58,9 +58,11 @@ class Timeline:
                 batch = getattr(source, "batch", None)
                 if batch is not None:
                     batches.enter_context(batch())
-            if len(self._sources) == 1 and hasattr(self._sources[0], "fire_until"):
+            fire_until = getattr(self._sources[0], "fire_until", None) if len(self._sources) == 1 else None
+            if fire_until is not None:
                 # One source needs no merging: let it run its own loop (the hot path of long travel).
-                return fired + self._sources[0].fire_until(target_ms)  # type: ignore[attr-defined]
+                only: list[Any] = fire_until(target_ms)
+                return only
             while True:
                 best: tuple[int, TimerSource] | None = None
                 for source in self._sources:
@@ -70,5 +72,5 @@ class Timeline:
                 if best is None:
                     return fired
                 due, source = best
-                self._clock._move_to(due)
+                self._clock.step_to(due)
                 fired.extend(source.fire(due))

@@ -71,7 +71,7 @@ def wire(async_client: AsyncCogniteClient, httpx_client: httpx2.AsyncClient) -> 
         for attr in ("_http_client", "_http_client_with_retry"):
             http = getattr(api, attr, None)
             if isinstance(http, AsyncHTTPClientWithRetry) and hasattr(http, "_httpx_async_client"):
-                http._httpx_async_client = httpx_client
+                http._httpx_async_client = httpx_client  # noqa: SLF001 - the one SDK seam (test_transport guards it)
                 wired += 1
     if wired == 0 or not hasattr(async_client, "functions"):
         raise RuntimeError(
@@ -96,11 +96,11 @@ def in_process_client(
     app: Any, project: str, httpx_client: httpx2.AsyncClient | None = None
 ) -> CogniteClient:
     client = CogniteClient(make_config(project, IN_PROCESS_BASE_URL))
-    wire(_async_of(client), httpx_client or asgi_httpx_client(app))
+    wire(async_of(client), httpx_client or asgi_httpx_client(app))
     return client
 
 
-def _async_of(client: CogniteClient) -> AsyncCogniteClient:
+def async_of(client: CogniteClient) -> AsyncCogniteClient:
     inner = getattr(client, "_CogniteClient__async_client", None)
     if not isinstance(inner, AsyncCogniteClient):
         raise RuntimeError(
@@ -121,8 +121,8 @@ def check_sdk_seam() -> None:
         )
     client = CogniteClient(make_config("seam-check", IN_PROCESS_BASE_URL))
     sentinel = httpx2.AsyncClient()
-    wire(_async_of(client), sentinel)
-    async_client = _async_of(client)
+    wire(async_of(client), sentinel)
+    async_client = async_of(client)
     for api in (async_client.functions, async_client.functions.calls, async_client.functions.schedules,
                 async_client.files, async_client.iam.sessions):  # fmt: skip
         for attr in ("_http_client", "_http_client_with_retry"):

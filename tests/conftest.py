@@ -1,4 +1,9 @@
-"""Shared test helpers. Every test drives the emulator through the real cognite-sdk."""
+"""Shared test helpers. Every test drives the emulator through the real cognite-sdk.
+
+``emu`` is the project's own plugin fixture (``functions_emulator``) with the suite's defaults from
+pyproject.toml (project "test-project", clock at 2026-01-01T00:00:00Z); configure it per test or
+module with ``@pytest.mark.functions_emulator(...)``.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +20,23 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
 @pytest.fixture
-def emu() -> Iterator[FunctionsEmulator]:
-    emulator = FunctionsEmulator(project="test-project", start="2026-01-01T00:00:00Z")
-    yield emulator
-    emulator.close()
+def emu(functions_emulator: FunctionsEmulator) -> FunctionsEmulator:
+    return functions_emulator
 
 
 @pytest.fixture
 def client(emu: FunctionsEmulator) -> CogniteClient:
     return emu.client()
+
+
+@pytest.fixture(params=["in-process", "loopback"])
+def any_client(request: pytest.FixtureRequest, emu: FunctionsEmulator) -> Iterator[CogniteClient]:
+    """A CogniteClient of ``emu``, once in-process and once over a real loopback HTTP server."""
+    if request.param == "in-process":
+        yield emu.client()
+    else:
+        with emu.serve() as server:
+            yield server.client()
 
 
 def fixture_folder(name: str) -> str:

@@ -112,7 +112,7 @@ def test_exception_is_failed_with_the_users_traceback(emu: FunctionsEmulator, cl
     assert call.status == "Failed"
     assert call.error["message"] == "ValueError: boom: testing"
     assert "_explode" in call.error["trace"] and "handler.py" in call.error["trace"]
-    assert "emulator/runtime.py" not in call.error["trace"]
+    assert "emulator/execution/" not in call.error["trace"]
     assert [e.message for e in call.get_logs()] == ["about to fail"]
     assert call.get_response() is None
 

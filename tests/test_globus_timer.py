@@ -15,13 +15,6 @@ CALLBACK = "https://actions.example.org/run"
 
 
 @pytest.fixture
-def emu():
-    emulator = FunctionsEmulator(start=START)
-    yield emulator
-    emulator.close()
-
-
-@pytest.fixture
 def timers(emu: FunctionsEmulator):
     return emu.globus_timer_client()
 

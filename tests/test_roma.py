@@ -19,13 +19,6 @@ def iso(ms: int) -> str:
 
 
 @pytest.fixture
-def emu():
-    emulator = FunctionsEmulator(start=START_MS)
-    yield emulator
-    emulator.close()
-
-
-@pytest.fixture
 def client(emu: FunctionsEmulator):
     return emu.roma_client()
 

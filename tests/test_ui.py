@@ -35,7 +35,7 @@ CHROMEDRIVER = shutil.which("chromedriver")
 WAIT_S = 15  # the page polls once a second; a change shows within ~1 s, this bounds a slow CI machine
 START = "2026-01-01T00:00:00Z"
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.functions_emulator(project="ui-project", start=START)]
 
 
 def _admin_api() -> bool:
@@ -85,13 +85,6 @@ def serve(emu: FunctionsEmulator) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@pytest.fixture
-def emu() -> Iterator[FunctionsEmulator]:
-    emulator = FunctionsEmulator(project="ui-project", start=START)
-    yield emulator
-    emulator.close()
 
 
 @pytest.fixture
@@ -214,6 +207,19 @@ def test_page_and_summary_are_served(emu: FunctionsEmulator, base_url: str) -> N
     other = get_json(f"{base_url}/_emulator/ui/api/summary?" + urlencode({"project": "nope"}))
     assert other["project"] == "nope" and other["functions"] == []
     assert "nope" not in emu.backend.projects()
+
+
+def test_the_summary_creates_no_facade_and_shows_the_ones_that_exist(
+    emu: FunctionsEmulator, base_url: str
+) -> None:
+    body = get_json(f"{base_url}/_emulator/ui/api/summary")
+    assert "globus" not in body and "roma" not in body
+    assert emu.context.facades.existing() == []  # the poll made none (each would be a timer source)
+    emu.roma.register_task("inst", "task-1")
+    body = get_json(f"{base_url}/_emulator/ui/api/summary")
+    assert "globus" not in body
+    assert [t["task_id"] for t in body["roma"]["items"]] == ["task-1"]
+    assert len(emu.context.facades.existing()) == 1
 
 
 # --- in the browser ----------------------------------------------------------------------------

@@ -11,12 +11,14 @@ from starlette.routing import Route
 
 from emulator.errors import answering
 from emulator.globus.timers import GlobusTimers, Job, TimerError, job_from_v1, job_from_v2, validation_error
+from emulator.globus.wiring import globus_of
+from emulator.resources.common import context_of
 
 PAGE_SIZE = 100
 
 
 def _timers(request: Request) -> GlobusTimers:
-    return request.app.state.emulator.globus  # type: ignore[no-any-return]
+    return globus_of(context_of(request))
 
 
 async def _body(request: Request) -> Any:
@@ -66,7 +68,7 @@ async def create_job(request: Request) -> Response:
 @_answer
 async def create_timer(request: Request) -> Response:
     timers = _timers(request)
-    job = timers.create(job_from_v2(await _body(request), timers._emu.clock.now_ms()))
+    job = timers.create(job_from_v2(await _body(request), context_of(request).clock.now_ms()))
     return JSONResponse({"timer": job.document()}, status_code=201)
 
 
@@ -99,7 +101,7 @@ async def update_job(request: Request) -> Response:
     merged = {**job.document(), **changes}
     merged["interval"] = changes.get("interval", job.interval_s)
     updated = job_from_v1({k: merged.get(k) for k in allowed if merged.get(k) is not None or k == "interval"})
-    with timers._lock:
+    with timers._lock:  # noqa: SLF001 - the update is the service's rule; moves with the facade rework
         job.name, job.callback_url, job.callback_body = (
             updated.name,
             updated.callback_url,
@@ -109,7 +111,7 @@ async def update_job(request: Request) -> Response:
         job.stop_after_ms, job.stop_after_n = updated.stop_after_ms, updated.stop_after_n
         if job.status == "active":
             job.next_run_ms = job.occurrence_after(
-                max(timers._emu.clock.now_ms() - 1, job.last_ran_at_ms or 0)
+                max(context_of(request).clock.now_ms() - 1, job.last_ran_at_ms or 0)
             )
     return JSONResponse(job.document())
 

@@ -14,12 +14,10 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from emulator.clock import ms_to_datetime, to_epoch_ms
-
-if TYPE_CHECKING:
-    from emulator.emulator import FunctionsEmulator
+from emulator.clock import Clock, ms_to_datetime, to_epoch_ms
+from emulator.timeline import Timeline
 
 TRANSFER_ACTION_URL = "https://actions.globus.org/transfer/transfer/run"
 MAX_RESULTS_KEPT = 1000
@@ -77,7 +75,9 @@ class Job:
         return due
 
     def document(self) -> dict[str, Any]:
-        iso = lambda ms: ms_to_datetime(ms).isoformat() if ms is not None else None  # noqa: E731
+        def iso(ms: int | None) -> str | None:
+            return ms_to_datetime(ms).isoformat() if ms is not None else None
+
         doc: dict[str, Any] = {
             "job_id": self.job_id,
             "name": self.name,
@@ -121,12 +121,12 @@ class Job:
 class GlobusTimers:
     """The Globus Timer service of one emulator; ``emu.globus``."""
 
-    def __init__(self, emu: FunctionsEmulator) -> None:
-        self._emu = emu
+    def __init__(self, clock: Clock, timeline: Timeline) -> None:
+        self._clock = clock
         self._lock = threading.RLock()
         self.jobs: dict[str, Job] = {}
         self._callbacks: dict[str, Callable[[dict[str, Any]], Any]] = {}
-        emu.scheduler.add_source(self)
+        timeline.add_source(self)
 
     # --- test hooks -----------------------------------------------------------------------------
     def register_callback(self, url: str, callback: Callable[[dict[str, Any]], Any]) -> None:
@@ -141,7 +141,7 @@ class GlobusTimers:
     # --- jobs ------------------------------------------------------------------------------------
     def create(self, job: Job) -> Job:
         with self._lock:
-            job.next_run_ms = job.occurrence_after(self._emu.clock.now_ms() - 1)
+            job.next_run_ms = job.occurrence_after(self._clock.now_ms() - 1)
             if job.next_run_ms is None:
                 job.status, job.inactive_reason = "ended", {"cause": "no_remaining_runs", "detail": {}}
             self.jobs[job.job_id] = job
@@ -166,7 +166,7 @@ class GlobusTimers:
             if job.status == "active":
                 job.status = "inactive"
                 job.inactive_reason = {"cause": "user", "detail": {}}
-                job.paused_at_ms = self._emu.clock.now_ms()
+                job.paused_at_ms = self._clock.now_ms()
         return job
 
     def resume(self, job_id: str) -> Job:
@@ -174,7 +174,7 @@ class GlobusTimers:
             job = self.get(job_id)
             if job.status != "inactive":
                 return job
-            now = self._emu.clock.now_ms()
+            now = self._clock.now_ms()
             missed = job.next_run_ms is not None and job.next_run_ms <= now
             job.status, job.inactive_reason, job.paused_at_ms = "active", None, None
             # Runs missed while paused collapse into one run, now; then the schedule goes on.

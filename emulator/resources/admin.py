@@ -14,14 +14,15 @@ from starlette.routing import Route
 
 from emulator.clock import to_epoch_ms
 from emulator.errors import bad_request
-from emulator.resources.common import emulator_of
+from emulator.persistence import dump
+from emulator.resources.common import context_of
 from emulator.validation import expect_object, read_json, reject_unknown
 
 MAX_ADVANCE_SECONDS = 400 * 366 * 86_400  # centuries; further would leave the clock's range anyway
 
 
 def _clock_json(request: Request) -> dict[str, Any]:
-    clock = emulator_of(request).clock
+    clock = context_of(request).clock
     return {"now": clock.now_ms(), "iso": clock.now().isoformat(), "mode": clock.mode}
 
 
@@ -30,7 +31,7 @@ async def get_clock(request: Request) -> Response:
 
 
 async def advance(request: Request) -> Response:
-    emu = emulator_of(request)
+    ctx = context_of(request)
     body = expect_object(await read_json(request), "")
     reject_unknown(body, ("seconds", "to"), "")
     if ("seconds" in body) == ("to" in body):
@@ -44,10 +45,10 @@ async def advance(request: Request) -> Response:
                 or not 0 <= seconds <= MAX_ADVANCE_SECONDS  # also rejects NaN and infinity
             ):
                 raise ValueError(f"seconds must be a number from 0 to {MAX_ADVANCE_SECONDS}")
-            fired = await run_in_threadpool(emu.clock.advance, seconds=seconds)
+            fired = await run_in_threadpool(ctx.clock.advance, seconds=seconds)
         else:
             target = to_epoch_ms(body["to"])
-            fired = await run_in_threadpool(emu.clock.advance_to, target)
+            fired = await run_in_threadpool(ctx.clock.advance_to, target)
     except (TypeError, ValueError, OverflowError) as exc:
         raise bad_request(str(exc)) from None
     out = _clock_json(request)
@@ -56,20 +57,20 @@ async def advance(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    emulator_of(request).reset()
+    context_of(request).reset()
     return JSONResponse({"reset": True})
 
 
 async def state(request: Request) -> Response:
-    return JSONResponse(emulator_of(request).state())
+    return JSONResponse(dump(context_of(request)))
 
 
 async def list_faults(request: Request) -> Response:
-    return JSONResponse({"items": emulator_of(request).faults.list()})
+    return JSONResponse({"items": context_of(request).faults.list()})
 
 
 async def add_fault(request: Request) -> Response:
-    emu = emulator_of(request)
+    ctx = context_of(request)
     body = expect_object(await read_json(request), "")
     reject_unknown(
         body,
@@ -91,7 +92,7 @@ async def add_fault(request: Request) -> Response:
     try:
         if isinstance(latency_ms, bool) or not isinstance(latency_ms, int | float):
             raise ValueError(f"latencyMs must be a number of milliseconds, got {latency_ms!r}")
-        fault = emu.faults.add(
+        fault = ctx.faults.add(
             status=body.get("status", 503),
             method=body.get("method", "*"),
             path=body.get("path", "*"),
@@ -101,42 +102,15 @@ async def add_fault(request: Request) -> Response:
         )
     except (TypeError, ValueError) as exc:
         raise bad_request(f"Invalid fault: {exc}") from None
-    return JSONResponse({"id": fault.id, "items": emu.faults.list()}, status_code=201)
+    return JSONResponse({"id": fault.id, "items": ctx.faults.list()}, status_code=201)
 
 
 async def clear_faults(request: Request) -> Response:
-    emulator_of(request).faults.clear()
+    context_of(request).faults.clear()
     return JSONResponse({"items": []})
 
 
-async def roma_register_task(request: Request) -> Response:
-    """Register a ROMA Connect FDI task (the Python API is ``emu.roma.register_task``)."""
-    emu = emulator_of(request)
-    body = expect_object(await read_json(request), "")
-    reject_unknown(body, ("project_id", "instance_id", "task_id"), "")
-    ids = {}
-    for key in ("instance_id", "task_id", "project_id"):
-        value = body.get(key, "roma-project" if key == "project_id" else None)
-        if not isinstance(value, str) or not value or len(value) > 256 or "/" in value:
-            raise bad_request(f"{key} must be a non-empty string without '/'")
-        ids[key] = value
-    task = emu.roma.register_task(ids["instance_id"], ids["task_id"], project_id=ids["project_id"])
-    return JSONResponse({**ids, "runs": len(task.runs)}, status_code=201)
-
-
-async def roma_tasks(request: Request) -> Response:
-    """Every registered ROMA task with its dispatch and its recorded runs."""
-    tasks = emulator_of(request).roma.tasks.values()
-    return JSONResponse({"items": [
-        {"project_id": t.project_id, "instance_id": t.instance_id, "task_id": t.task_id,
-         "dispatch": t.dispatch.document() if t.dispatch else None, "runs": t.runs}
-        for t in tasks
-    ]})  # fmt: skip
-
-
 routes = [
-    Route("/roma/tasks", roma_register_task, methods=["POST"]),
-    Route("/roma/tasks", roma_tasks, methods=["GET"]),
     Route("/clock", get_clock, methods=["GET"]),
     Route("/clock/advance", advance, methods=["POST"]),
     Route("/reset", reset, methods=["POST"]),

@@ -1,22 +1,26 @@
-"""What every resource module needs from a request: its project, Store, clock time and ids."""
+"""What every resource module needs from a request: its context, project, Store, clock time and ids."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from starlette.requests import Request
 
+from emulator.context import Context
 from emulator.ids import IdGenerator
 from emulator.state import StatePart, Store
-
-if TYPE_CHECKING:
-    from emulator.emulator import FunctionsEmulator
 
 P = TypeVar("P", bound=StatePart)
 
 
-def emulator_of(request: Request) -> FunctionsEmulator:
-    return request.app.state.emulator  # type: ignore[no-any-return]
+def context_of(request: Request) -> Context:
+    """The emulator's context (settings, backend, clock, timeline, clients), from ``app.state``."""
+    return request.app.state.context  # type: ignore[no-any-return]
+
+
+# The first wave's name. It returns the Context, which has the attributes resource modules used on
+# the emulator object (``clock``, ``backend``, ``limits``, ``faults``); prefer ``context_of``.
+emulator_of = context_of
 
 
 def project_of(request: Request) -> str:
@@ -24,7 +28,7 @@ def project_of(request: Request) -> str:
 
 
 def store_of(request: Request) -> Store:
-    return emulator_of(request).backend.store(project_of(request))
+    return context_of(request).backend.store(project_of(request))
 
 
 def part_of(request: Request, kind: type[P]) -> P:
@@ -34,9 +38,9 @@ def part_of(request: Request, kind: type[P]) -> P:
 
 def now_of(request: Request) -> int:
     """The emulator's clock, in epoch milliseconds."""
-    return emulator_of(request).clock.now_ms()
+    return context_of(request).clock.now_ms()
 
 
 def ids_of(request: Request) -> IdGenerator:
     """The emulator's id generator (ids unique across resource types and projects)."""
-    return emulator_of(request).backend.ids
+    return context_of(request).ids

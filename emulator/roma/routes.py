@@ -10,13 +10,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.errors import answering
+from emulator.resources.common import context_of
 from emulator.roma.service import RomaError, RomaService, dispatch_from_body
+from emulator.roma.wiring import roma_of
 
 BASE = "/v2/{project_id}/fdi/instances/{instance_id}/tasks/{task_id}/dispatches"
 
 
 def _service(request: Request) -> RomaService:
-    return request.app.state.emulator.roma  # type: ignore[no-any-return]
+    return roma_of(context_of(request))
 
 
 async def _body(request: Request) -> Any:
@@ -39,7 +41,7 @@ async def create(request: Request) -> Response:
     service, task = _service(request), _task(request)
     if task.dispatch is not None:
         raise RomaError(400, "FDI.3150", f"The task {task.task_id} already has a schedule: update it instead")
-    dispatch = dispatch_from_body(await _body(request), task.task_id, service._emu.clock.now_ms())
+    dispatch = dispatch_from_body(await _body(request), task.task_id, context_of(request).clock.now_ms())
     service.set_dispatch(task, dispatch)
     return JSONResponse(dispatch.document())
 
@@ -60,7 +62,7 @@ async def update(request: Request) -> Response:
             404, "FDI.3151", f"No schedule {request.path_params['dispatch_id']} on task {task.task_id}"
         )
     dispatch = dispatch_from_body(
-        await _body(request), task.task_id, service._emu.clock.now_ms(), task.dispatch
+        await _body(request), task.task_id, context_of(request).clock.now_ms(), task.dispatch
     )
     service.set_dispatch(task, dispatch)
     return JSONResponse(dispatch.document())

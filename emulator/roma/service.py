@@ -16,12 +16,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from emulator.clock import Clock
 from emulator.roma import quartz
-
-if TYPE_CHECKING:
-    from emulator.emulator import FunctionsEmulator
+from emulator.timeline import Timeline
 
 PERIOD_MS = {"MIN": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000, "WEEK": 7 * 86_400_000}
 START_RANGE = (946684800000, 2147512447000)  # from the API's documentation
@@ -70,16 +69,15 @@ class Dispatch:
         if self.use_quartz_cron:
             expression = quartz.parse(self.cron)
             tz = quartz.parse_timezone(self.cron_timezone)
-            for due in expression.iter_after(max(after_ms, self.start_datetime - 1), tz):
-                yield due
+            yield from expression.iter_after(max(after_ms, self.start_datetime - 1), tz)
             return
         assert self.period is not None and self.dispatch_interval is not None
         if self.period == "MON":
             start = datetime.fromtimestamp(self.start_datetime / 1000, UTC)
             n = 0
             while True:
-                due = _add_months(start, n * self.dispatch_interval)
-                due_ms = int(due.timestamp() * 1000)
+                moment = _add_months(start, n * self.dispatch_interval)
+                due_ms = int(moment.timestamp() * 1000)
                 if due_ms > after_ms:
                     yield due_ms
                 n += 1
@@ -106,17 +104,17 @@ class Task:
     dispatch: Dispatch | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
     next_run_ms: int | None = None
-    _iterator: Iterator[int] | None = None
+    upcoming: Iterator[int] | None = None  # the dispatch's run times after next_run_ms
 
 
 class RomaService:
     """ROMA Connect FDI schedules on one emulator: ``emu.roma``."""
 
-    def __init__(self, emu: FunctionsEmulator) -> None:
-        self._emu = emu
+    def __init__(self, clock: Clock, timeline: Timeline) -> None:
+        self._clock = clock
         self._lock = threading.RLock()
         self.tasks: dict[tuple[str, str, str], Task] = {}
-        emu.scheduler.add_source(self)
+        timeline.add_source(self)
 
     def register_task(
         self,
@@ -147,8 +145,8 @@ class RomaService:
     def set_dispatch(self, task: Task, dispatch: Dispatch) -> None:
         with self._lock:
             task.dispatch = dispatch
-            task._iterator = dispatch.runs_after(self._emu.clock.now_ms())
-            task.next_run_ms = next(task._iterator, None)
+            task.upcoming = dispatch.runs_after(self._clock.now_ms())
+            task.next_run_ms = next(task.upcoming, None)
 
     # --- TimerSource ------------------------------------------------------------------------------
     def next_due_ms(self) -> int | None:
@@ -159,7 +157,7 @@ class RomaService:
         with self._lock:
             due = [t for t in self.tasks.values() if t.next_run_ms == due_ms]
             for task in due:
-                task.next_run_ms = next(task._iterator, None) if task._iterator is not None else None
+                task.next_run_ms = next(task.upcoming, None) if task.upcoming is not None else None
         return [self._run(task, due_ms) for task in due]
 
     def _run(self, task: Task, due_ms: int) -> dict[str, Any]:
@@ -246,9 +244,3 @@ def dispatch_from_body(body: Any, task_id: str, now_ms: int, existing: Dispatch 
         created_date=existing.created_date if existing else now_ms,
         last_modified_date=now_ms,
     )
-
-
-def earliest(dispatch: Dispatch, after_ms: int, count: int) -> list[int]:
-    """The next ``count`` run times (for docs, dashboards and tests)."""
-    runs = dispatch.runs_after(after_ms)
-    return [next(runs) for _ in range(count)]

@@ -7,21 +7,20 @@ The page (dashboard.html, package data, no build step, nothing fetched from the 
 
 from __future__ import annotations
 
-import importlib
-from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.resources.common import emulator_of
+from emulator import cron
+from emulator.context import Context
+from emulator.globus.timers import GlobusTimers
+from emulator.resources.common import context_of
+from emulator.roma.service import RomaService
 from emulator.state import CallRecord, FunctionRecord, ScheduleRecord, Store
-
-if TYPE_CHECKING:
-    from emulator.emulator import FunctionsEmulator
 
 PREFIX = "/_emulator/ui"
 CALLS_PER_FUNCTION = 50  # newest first; the page is a dashboard, not an archive
@@ -80,42 +79,18 @@ def _function_json(fn: FunctionRecord, calls: list[CallRecord]) -> dict[str, Any
     }
 
 
-def next_runs(
-    emu: FunctionsEmulator, schedule: ScheduleRecord, after_ms: int, count: int = NEXT_RUNS
-) -> list[int] | None:
-    """The next ``count`` fire times (epoch ms) strictly after ``after_ms``, or None if unknown.
-
-    Prefers the scheduler's own helper (so the page shows what will really fire); falls back to
-    cronsim in UTC, the emulator's cron library.
-    """
-    scheduler = getattr(emu, "scheduler", None)
-    helper = getattr(scheduler, "next_runs", None)
-    if callable(helper):
-        try:
-            return [int(t) for t in helper(schedule, after_ms, count)]
-        except Exception:  # the helper's signature is the scheduler's business; fall back
-            pass
+def next_runs(schedule: ScheduleRecord, after_ms: int, count: int = NEXT_RUNS) -> list[int] | None:
+    """The next ``count`` fire times (epoch ms) strictly after ``after_ms``: what the scheduler will
+    fire (the same cron evaluator), or None for an expression it cannot read."""
     try:
-        from cronsim import CronSim
-    except ImportError:  # pragma: no cover - cronsim is a dependency
+        runs = cron.parse(schedule.cron_expression).iter_after(after_ms)
+    except cron.CronError:
         return None
-    try:
-        start = datetime.fromtimestamp(after_ms / 1000, tz=UTC)
-        it = CronSim(schedule.cron_expression, start)
-        out: list[int] = []
-        for moment in it:
-            ms = int(moment.timestamp() * 1000)
-            if ms > after_ms:
-                out.append(ms)
-            if len(out) >= count:
-                break
-        return out
-    except Exception:
-        return None
+    return [t for _, t in zip(range(count), runs, strict=False)]
 
 
 def _schedule_json(
-    emu: FunctionsEmulator, schedule: ScheduleRecord, calls: list[CallRecord], now_ms: int
+    ctx: Context, schedule: ScheduleRecord, calls: list[CallRecord], now_ms: int
 ) -> dict[str, Any]:
     runs = sorted(
         (c for c in calls if c.schedule_id == schedule.id),
@@ -130,7 +105,7 @@ def _schedule_json(
         "when": schedule.when,
         "description": schedule.description,
         "createdTime": schedule.created_time,
-        "nextRuns": next_runs(emu, schedule, now_ms),
+        "nextRuns": next_runs(schedule, now_ms),
         "runCount": len(runs),
         "pastRuns": [
             {"callId": c.id, "status": c.status, "time": c.scheduled_time or c.start_time}
@@ -139,29 +114,29 @@ def _schedule_json(
     }
 
 
-def _facade_json(emu: FunctionsEmulator, attr: str, project: str) -> Any:
-    """Globus Timer / ROMA state when those facades exist: their own JSON, whatever it is."""
-    facade = getattr(emu, attr, None)
-    if facade is None:
-        return None
-    for name in ("ui_summary", "summary", "state_json", "dump"):
-        method = getattr(facade, name, None)
-        if callable(method):
-            try:
-                try:
-                    return method(project)
-                except TypeError:
-                    return method()
-            except Exception as exc:  # a facade bug must not take the dashboard down
-                return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"available": True}
+def _facades_json(ctx: Context) -> dict[str, Any]:
+    """The Globus Timer and ROMA state, for the facades that exist (looking never makes one)."""
+    out: dict[str, Any] = {}
+    globus = ctx.facades.get(GlobusTimers)
+    if globus is not None:
+        out["globus"] = {"jobs": [job.document() for job in list(globus.jobs.values())]}
+    roma = ctx.facades.get(RomaService)
+    if roma is not None:
+        out["roma"] = {
+            "items": [
+                {"project_id": t.project_id, "instance_id": t.instance_id, "task_id": t.task_id,
+                 "dispatch": t.dispatch.document() if t.dispatch else None, "runs": len(t.runs)}
+                for t in list(roma.tasks.values())
+            ]
+        }  # fmt: skip
+    return out
 
 
-def project_summary(emu: FunctionsEmulator, project: str) -> dict[str, Any]:
+def project_summary(ctx: Context, project: str) -> dict[str, Any]:
     # Looking at a project must not create it: an unknown one reads as an empty, unregistered Store.
-    store = emu.backend.store(project) if project in emu.backend.projects() else Store(project)
-    now_ms = emu.clock.now_ms()
-    with emu.backend.lock:
+    store = ctx.backend.store(project) if project in ctx.backend.projects() else Store(project)
+    now_ms = ctx.clock.now_ms()
+    with ctx.backend.lock:
         functions = list(store.functions.values())
         calls = list(store.calls.values())
         schedules = list(store.schedules.values())
@@ -174,60 +149,39 @@ def project_summary(emu: FunctionsEmulator, project: str) -> dict[str, Any]:
         "functions": [_function_json(fn, by_function.get(fn.id, [])) for fn in functions],
         "schedules": [
             {
-                **_schedule_json(emu, s, by_function.get(s.function_id, []), now_ms),
+                **_schedule_json(ctx, s, by_function.get(s.function_id, []), now_ms),
                 "functionName": names.get(s.function_id),
             }
             for s in schedules
         ],
-        "schedulesSupported": _schedules_supported(emu),
+        "schedulesSupported": True,
     }
-    for key, attrs in (("globus", ("globus", "globus_timer", "globus_timers")), ("roma", ("roma",))):
-        for attr in attrs:
-            value = _facade_json(emu, attr, project)
-            if value is not None:
-                out[key] = value
-                break
+    out.update(_facades_json(ctx))
     return out
-
-
-def _schedules_supported(emu: FunctionsEmulator) -> bool:
-    try:
-        module = importlib.import_module("emulator.resources.schedules")
-    except ImportError:  # pragma: no cover
-        return False
-    return bool(getattr(module, "routes", None))
-
-
-def _admin_available() -> bool:
-    try:
-        importlib.import_module("emulator.resources.admin")
-    except ImportError:
-        return False
-    return True
 
 
 async def summary(request: Request) -> Response:
     """GET /_emulator/ui/api/summary?project=NAME: the clock, the project list and one project's state."""
-    emu = emulator_of(request)
-    projects = sorted(set(emu.backend.projects()) | {emu.project})
-    project = request.query_params.get("project") or emu.project
+    ctx = context_of(request)
+    projects = sorted(set(ctx.backend.projects()) | {ctx.settings.project})
+    project = request.query_params.get("project") or ctx.settings.project
     if project not in projects:
         projects.append(project)
     body = {
-        "now": emu.clock.now_ms(),
-        "mode": emu.clock.mode,
-        "defaultProject": emu.project,
+        "now": ctx.clock.now_ms(),
+        "mode": ctx.clock.mode,
+        "defaultProject": ctx.settings.project,
         "projects": projects,
-        "adminApi": _admin_available(),
-        **project_summary(emu, project),
+        "adminApi": True,
+        **project_summary(ctx, project),
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 async def projects(request: Request) -> Response:
     """GET /_emulator/ui/api/projects: every project with a store, plus the default one."""
-    emu = emulator_of(request)
-    return JSONResponse({"items": sorted(set(emu.backend.projects()) | {emu.project})})
+    ctx = context_of(request)
+    return JSONResponse({"items": sorted(set(ctx.backend.projects()) | {ctx.settings.project})})
 
 
 routes = [

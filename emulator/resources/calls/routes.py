@@ -1,4 +1,4 @@
-"""Function calls: call, list (GET and POST with filters), byids, retrieve, response, logs."""
+"""Function calls routes: call, list (GET and POST with filters), byids, retrieve, response, logs."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.errors import CogniteAPIError, bad_request, not_found
-from emulator.resources.common import emulator_of, project_of, store_of
-from emulator.resources.functions import get_function
+from emulator.errors import bad_request
+from emulator.resources.calls import domain
+from emulator.resources.calls.wire import call_json, logs_json, response_json
+from emulator.resources.common import context_of, project_of, store_of
+from emulator.resources.functions.domain import get_function
 from emulator.resources.paging import page, page_body
-from emulator.resources.sessions import bind_nonce, release_nonce
-from emulator.state import CallRecord, Store
+from emulator.state import CallRecord
 from emulator.validation import (
     check_id,
     expect_object,
@@ -22,46 +23,17 @@ from emulator.validation import (
     get_items,
     get_str,
     get_time_range,
-    in_range,
     path_id,
     read_json,
     reject_unknown,
 )
-
-CALL_STATUSES = ("Running", "Completed", "Failed", "Timeout")
-
-
-def call_json(call: CallRecord) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": call.id,
-        "functionId": call.function_id,
-        "status": call.status,
-        "startTime": call.start_time,
-    }
-    if call.end_time is not None:
-        out["endTime"] = call.end_time
-    if call.error is not None:
-        out["error"] = call.error
-    if call.schedule_id is not None:
-        out["scheduleId"] = call.schedule_id
-    if call.scheduled_time is not None:
-        out["scheduledTime"] = call.scheduled_time
-    return out
 
 
 def _function_id(request: Request) -> int:
     return path_id(request.path_params["function_id"], "functionId")
 
 
-def get_call(store: Store, function_id: int, call_id: int) -> CallRecord:
-    call = store.calls.get(call_id)
-    if call is None or call.function_id != function_id:
-        raise not_found([{"id": call_id}], f"Call {call_id} of function {function_id} not found")
-    return call
-
-
 async def call_function(request: Request) -> Response:
-    emu, project, store = emulator_of(request), project_of(request), store_of(request)
     function_id = _function_id(request)
     body = expect_object(await read_json(request), "")
     reject_unknown(body, ("data", "nonce"), "")
@@ -70,22 +42,9 @@ async def call_function(request: Request) -> Response:
         raise bad_request("data must be a JSON object")
     if "nonce" not in body:
         raise bad_request("Missing required field: nonce")
-    fn = get_function(store, function_id)
-    if fn.status != "Ready":
-        raise bad_request(f"Function {fn.id} is not ready to be called (status: {fn.status})")
-    emu.invoker.check_capacity(project, fn)  # a 429 must not spend the nonce: the SDK retries with it
-    session = bind_nonce(emu, store, body["nonce"])
-    try:
-        record = await emu.invoker.run(project, fn, data, session_id=session.id)
-    except CogniteAPIError:
-        release_nonce(emu, session)
-        raise
+    ctx = context_of(request)
+    record = await domain.call_function(ctx, project_of(request), function_id, data, body["nonce"])
     return JSONResponse(call_json(record), status_code=201)
-
-
-def _calls_of(store: Store, function_id: int) -> list[CallRecord]:
-    get_function(store, function_id)
-    return [c for c in list(store.calls.values()) if c.function_id == function_id]
 
 
 def _parse_filter(raw: Any) -> dict[str, Any]:
@@ -93,8 +52,8 @@ def _parse_filter(raw: Any) -> dict[str, Any]:
     reject_unknown(flt, ("status", "scheduleId", "startTime", "endTime"), "filter")
     out: dict[str, Any] = {}
     if (status := get_str(flt, "status", "filter")) is not None:
-        if status not in CALL_STATUSES:
-            raise bad_request(f"filter.status must be one of {', '.join(CALL_STATUSES)}")
+        if status not in domain.CALL_STATUSES:
+            raise bad_request(f"filter.status must be one of {', '.join(domain.CALL_STATUSES)}")
         out["status"] = status
     if (schedule_id := get_id(flt, "scheduleId", "filter")) is not None:
         out["scheduleId"] = schedule_id
@@ -102,15 +61,6 @@ def _parse_filter(raw: Any) -> dict[str, Any]:
         if (rng := get_time_range(flt, key, "filter")) is not None:
             out[key] = rng
     return out
-
-
-def _matches(call: CallRecord, flt: dict[str, Any]) -> bool:
-    return (
-        ("status" not in flt or call.status == flt["status"])
-        and ("scheduleId" not in flt or call.schedule_id == flt["scheduleId"])
-        and in_range(call.start_time, flt.get("startTime"))
-        and in_range(call.end_time, flt.get("endTime"))
-    )
 
 
 def _page_json(items: list[CallRecord], cursor: str | None) -> dict[str, Any]:
@@ -121,7 +71,7 @@ def _page_json(items: list[CallRecord], cursor: str | None) -> dict[str, Any]:
 
 
 async def list_get(request: Request) -> Response:
-    calls = _calls_of(store_of(request), _function_id(request))
+    calls = domain.calls_of(store_of(request), _function_id(request))
     return JSONResponse(_page_json(*page(request, calls, max_limit=10000)))
 
 
@@ -130,7 +80,7 @@ async def list_post(request: Request) -> Response:
     body = expect_object(await read_json(request, allow_empty=True), "")
     reject_unknown(body, ("filter", "limit", "cursor"), "")
     flt = _parse_filter(body.get("filter", {}))
-    calls = [c for c in _calls_of(store_of(request), function_id) if _matches(c, flt)]
+    calls = [c for c in domain.calls_of(store_of(request), function_id) if domain.matches(c, flt)]
     return JSONResponse(_page_json(*page_body(body, calls)))
 
 
@@ -146,15 +96,7 @@ async def by_ids(request: Request) -> Response:
         obj = expect_object(item, f"items[{i}]")
         reject_unknown(obj, ("id",), f"items[{i}]")
         ids.append(check_id(obj.get("id"), f"items[{i}].id"))
-    found, missing = [], []
-    for call_id in dict.fromkeys(ids):
-        call = store.calls.get(call_id)
-        if call is None or call.function_id != function_id:
-            missing.append({"id": call_id})
-        else:
-            found.append(call)
-    if missing and not ignore:
-        raise not_found(missing, "Function calls not found")
+    found = domain.by_ids(store, function_id, ids, ignore_unknown=ignore)
     return JSONResponse({"items": [call_json(c) for c in found]})
 
 
@@ -163,7 +105,7 @@ def _path_call(request: Request) -> CallRecord:
     call_id = path_id(request.path_params["call_id"], "callId")
     store = store_of(request)
     get_function(store, function_id)
-    return get_call(store, function_id, call_id)
+    return domain.get_call(store, function_id, call_id)
 
 
 async def retrieve(request: Request) -> Response:
@@ -171,13 +113,11 @@ async def retrieve(request: Request) -> Response:
 
 
 async def response(request: Request) -> Response:
-    call = _path_call(request)
-    return JSONResponse({"response": call.response, "functionId": call.function_id, "callId": call.id})
+    return JSONResponse(response_json(_path_call(request)))
 
 
 async def logs(request: Request) -> Response:
-    call = _path_call(request)
-    return JSONResponse({"items": [{"timestamp": ts, "message": msg} for ts, msg in call.logs]})
+    return JSONResponse(logs_json(_path_call(request)))
 
 
 routes = [

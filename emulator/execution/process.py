@@ -15,7 +15,8 @@ import subprocess
 import sys
 from typing import Any
 
-from emulator.runtime import LoadedCode, Outcome
+from emulator.execution.code import LoadedCode
+from emulator.execution.outcomes import Outcome
 
 _CHILD = r"""
 import io, json, sys, traceback, contextlib

@@ -1,0 +1,149 @@
+"""Loading a function's zip: unpack it safely, import ``functionPath``, check ``handle``.
+
+Deployment unpacks the zip safely (no absolute or ``..`` paths, a size cap), imports ``functionPath``
+in the function's own module namespace (emulator/execution/modules.py: two functions with a
+``handler.py`` and a ``helper.py`` each run their own code, and a redeploy runs the new code) and
+checks that ``handle`` is callable with only the arguments CDF passes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import os
+import stat
+import traceback
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from emulator.execution.modules import FunctionModules
+
+ALLOWED_HANDLE_ARGS = ("client", "data", "secrets", "function_call_info")
+MAX_UNPACKED_BYTES = 500 * 1024 * 1024
+MAX_ZIP_ENTRIES = 20_000
+
+
+class DeployError(Exception):
+    """A deployment failure, recorded on the function as ``error: {message, trace}``."""
+
+    def __init__(self, message: str, trace: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.trace = trace
+
+    def as_error(self) -> dict[str, Any]:
+        return {"message": self.message, "trace": self.trace}
+
+
+@dataclass
+class LoadedCode:
+    """A deployed function's code: its folder, ``functionPath`` as a module name, its ``handle``."""
+
+    root: Path
+    module_name: str  # as the zip names it (``handler``, ``a.b.handler``); the child process imports it
+    handle: Callable[..., Any]
+    params: tuple[str, ...]
+    modules: FunctionModules
+
+    def release(self) -> None:
+        """Forget the function's modules (it was deleted or redeployed)."""
+        self.modules.close()
+
+
+# --- unpacking --------------------------------------------------------------------------------------
+
+
+def unpack_zip(data: bytes, dest: Path, *, max_bytes: int = MAX_UNPACKED_BYTES) -> None:
+    """Extract ``data`` into ``dest``, refusing anything that could write outside it."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise DeployError("The function file is not a zip archive") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise DeployError(f"The zip has {len(infos)} entries; the limit is {MAX_ZIP_ENTRIES}")
+        total = sum(max(info.file_size, 0) for info in infos)
+        if total > max_bytes:
+            raise DeployError(f"The zip unpacks to {total} bytes; the limit is {max_bytes}")
+        dest_resolved = dest.resolve()
+        for info in infos:
+            name = info.filename.replace("\\", "/")
+            pure = PurePosixPath(name)
+            if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in pure.parts:
+                raise DeployError(f"Unsafe path in zip: {info.filename!r}")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise DeployError(f"Symbolic links are not allowed in the zip: {info.filename!r}")
+            target = (dest / pure).resolve()
+            if target != dest_resolved and dest_resolved not in target.parents:
+                raise DeployError(f"Unsafe path in zip: {info.filename!r}")
+        written = 0
+        for info in infos:
+            target = dest / PurePosixPath(info.filename.replace("\\", "/"))
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as src, open(target, "wb") as out:
+                while chunk := src.read(1 << 16):
+                    written += len(chunk)
+                    if written > max_bytes:  # the header lied about sizes
+                        raise DeployError(f"The zip unpacks to more than {max_bytes} bytes")
+                    out.write(chunk)
+
+
+def load_code(root: Path, function_path: str) -> LoadedCode:
+    """Import ``function_path`` from an unpacked function folder and check its ``handle``."""
+    root = root.resolve()
+    rel = PurePosixPath(function_path)
+    if rel.is_absolute() or ".." in rel.parts or rel.suffix != ".py":
+        raise DeployError(f"functionPath must be a relative path to a .py file, got {function_path!r}")
+    if not (root / rel).is_file():
+        raise DeployError(f"No file at functionPath {function_path!r} in the function's zip")
+    module_name = ".".join(rel.with_suffix("").parts)
+    if not all(part.isidentifier() for part in rel.with_suffix("").parts):
+        raise DeployError(f"functionPath {function_path!r} is not importable as a Python module")
+    modules = FunctionModules(root)
+    try:
+        return _checked(modules, module_name, function_path)
+    except BaseException:
+        modules.close()
+        raise
+
+
+def _checked(modules: FunctionModules, module_name: str, function_path: str) -> LoadedCode:
+    try:
+        module = modules.import_module(module_name)
+    except BaseException as exc:  # user code: SyntaxError, ImportError, SystemExit, ...
+        raise DeployError(
+            f"Failed to import {function_path}: {type(exc).__name__}: {exc}", user_trace(exc)
+        ) from None
+    handle = getattr(module, "handle", None)
+    if handle is None:
+        raise DeployError(f"{function_path} must define a function named 'handle'")
+    if not callable(handle):
+        raise DeployError(f"'handle' in {function_path} is not callable")
+    try:
+        parameters = inspect.signature(handle).parameters
+    except (TypeError, ValueError):
+        raise DeployError(f"Cannot read the signature of 'handle' in {function_path}") from None
+    names = tuple(parameters)
+    unknown = [n for n in names if n not in ALLOWED_HANDLE_ARGS]
+    if unknown:
+        raise DeployError(
+            f"handle() has argument(s) {', '.join(unknown)}; allowed arguments are "
+            f"{', '.join(ALLOWED_HANDLE_ARGS)}"
+        )
+    return LoadedCode(modules.root, module_name, handle, names, modules)
+
+
+def user_trace(exc: BaseException) -> str:
+    """The traceback from the first frame of user code (emulator frames dropped)."""
+    tb = exc.__traceback__
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(here):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))

@@ -1,0 +1,109 @@
+"""A call's environment variables, per call: ``os.environ`` routed by thread while calls run.
+
+While at least one call runs, ``os.environ`` is a proxy: in a call's thread it reads and writes that
+call's own copy (the process's variables when the call started, plus the function's ``envVars``);
+in every other thread it is the process's ``os.environ``. So a call sees its function's variables
+and nothing another concurrent call set; what a handler sets never reaches the test process; and
+nothing is ever restored over the test's own changes. The last call out puts the original back.
+
+Limits (docs/calls.md): C code reading the C-level environment (``getenv`` in an extension, a child
+process started with ``env=None``) sees the process's variables; threads a handler starts see the
+process's variables, not the call's.
+
+The working directory is process-wide and cannot be per thread: a call that changes it puts back,
+when it ends, the directory it started in (concurrent calls that change it still see each other's).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+
+from emulator.execution.process_lock import PROCESS_LOCK
+
+
+class RoutedEnviron(MutableMapping[str, str]):
+    """Stands in for ``os.environ``: a call's thread sees its overlay, other threads the original."""
+
+    def __init__(self, original: MutableMapping[str, str], overlays: dict[int, dict[str, str]]) -> None:
+        self.original = original
+        self.overlays = overlays
+
+    def _target(self) -> MutableMapping[str, str]:
+        return self.overlays.get(threading.get_ident(), self.original)
+
+    def __getitem__(self, key: str) -> str:
+        return self._target()[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"str expected, not {type(value if isinstance(key, str) else key).__name__}")
+        self._target()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._target()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._target()))
+
+    def __len__(self) -> int:
+        return len(self._target())
+
+    def copy(self) -> dict[str, str]:
+        return dict(self._target())
+
+    def __repr__(self) -> str:
+        return f"environ({dict(self._target())!r})"
+
+
+class _Routing:
+    """Installs the proxy while calls run; one per process (``os.environ`` is the process's)."""
+
+    def __init__(self) -> None:
+        self.overlays: dict[int, dict[str, str]] = {}
+        self._active = 0
+
+    @contextmanager
+    def environment(self, env_vars: dict[str, str]) -> Iterator[None]:
+        """Run the block with its own environment variables (the process's plus ``env_vars``)."""
+        ident = threading.get_ident()
+        with PROCESS_LOCK:
+            installed: MutableMapping[str, str] = os.environ
+            if isinstance(installed, RoutedEnviron):
+                routed = installed
+            else:
+                routed = RoutedEnviron(installed, self.overlays)
+                # The proxy replaces the mapping only; the C-level environment stays as it is.
+                os.environ = routed  # type: ignore[assignment]  # noqa: B003
+            previous = self.overlays.get(ident)
+            self.overlays[ident] = {**dict(routed.original), **env_vars}
+            self._active += 1
+            saved_cwd = _cwd()
+        try:
+            yield
+        finally:
+            with PROCESS_LOCK:
+                if previous is None:
+                    self.overlays.pop(ident, None)
+                else:
+                    self.overlays[ident] = previous
+                self._active -= 1
+                if self._active == 0:
+                    now: MutableMapping[str, str] = os.environ
+                    if isinstance(now, RoutedEnviron) and now.overlays is self.overlays:
+                        os.environ = now.original  # type: ignore[assignment]  # noqa: B003
+                if saved_cwd is not None and _cwd() != saved_cwd:
+                    os.chdir(saved_cwd)
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # the directory was removed under us
+        return None
+
+
+ROUTING = _Routing()
+environment = ROUTING.environment

@@ -1,0 +1,156 @@
+"""Each deployed function version has its own modules: a private package, never a global swap.
+
+A deployment gets a private package name (``_cdf_function_<random>``) whose ``__path__`` is the
+unpacked folder. The function's modules are imported under it (``handler.py`` becomes
+``_cdf_function_<random>.handler``), so two functions with a ``utils.py`` each, or two versions of
+one function, never share a ``sys.modules`` entry, and nothing is swapped in and out while calls run
+(concurrent calls and deployments of different functions cannot see each other's code).
+
+How ``import utils`` inside the function finds its own ``utils``: every module of the function gets
+its own ``__builtins__`` whose ``__import__`` maps the names of the folder's top-level modules and
+packages to the private package (CPython looks up ``__import__`` in the builtins of the importing
+module's globals). Other imports (the standard library, installed packages) go to the normal import
+system and are shared, as in any Python process. A finder on ``sys.meta_path`` serves the private
+names only: it looks them up in the function's folder and hands each module the same builtins, so
+relative imports, subpackages, folders without ``__init__.py`` and imports inside ``handle()`` all
+stay inside the function.
+
+Limits (docs/calls.md): ``importlib.import_module("utils")`` and ``__import__`` called through the
+``importlib`` module bypass the mapping (they see the process's modules); a module's ``__name__`` is
+its private name.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import threading
+import uuid
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+PREFIX = "_cdf_function_"
+_real_import = builtins.__import__
+
+
+def top_level_names(root: Path) -> frozenset[str]:
+    """The module and package names a function folder provides at its top level."""
+    names = set()
+    for entry in root.iterdir():
+        if entry.is_dir() and entry.name.isidentifier():
+            names.add(entry.name)
+        elif entry.suffix in (".py", ".pyc", ".so") and entry.stem.split(".")[0].isidentifier():
+            names.add(entry.stem.split(".")[0])
+    return frozenset(names)
+
+
+class FunctionModules:
+    """The private module namespace of one deployed function version."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.package = f"{PREFIX}{uuid.uuid4().hex}"
+        self.top_names = top_level_names(self.root)
+        scoped = dict(builtins.__dict__)
+        scoped["__import__"] = self._import
+        self.builtins = scoped
+        package = ModuleType(self.package)
+        package.__path__ = [str(self.root)]
+        package.__package__ = self.package
+        spec = importlib.machinery.ModuleSpec(self.package, None, is_package=True)
+        spec.submodule_search_locations = [str(self.root)]
+        package.__spec__ = spec
+        package.__dict__["__builtins__"] = scoped
+        _FINDER.register(self)
+        sys.modules[self.package] = package
+
+    def _import(
+        self,
+        name: str,
+        globals: dict[str, Any] | None = None,
+        locals: Any = None,
+        fromlist: Sequence[str] | None = (),
+        level: int = 0,
+    ) -> ModuleType:
+        top = name.partition(".")[0]
+        if level == 0 and top in self.top_names:
+            module = _real_import(f"{self.package}.{name}", globals, locals, fromlist, 0)
+            return module if fromlist else sys.modules[f"{self.package}.{top}"]
+        return _real_import(name, globals, locals, fromlist, level)
+
+    def import_module(self, dotted: str) -> ModuleType:
+        """Import ``dotted`` (``handler``, ``a.b.handler``) from the function's folder."""
+        importlib.invalidate_caches()  # a redeploy may reuse a folder the finders have listed
+        return importlib.import_module(f"{self.package}.{dotted}")
+
+    def close(self) -> None:
+        """Forget the function's modules (its deployment failed, or it was deleted)."""
+        _FINDER.unregister(self)
+        stem = self.package + "."
+        for name in [n for n in list(sys.modules) if n == self.package or n.startswith(stem)]:
+            sys.modules.pop(name, None)
+
+
+class _ScopedLoader(importlib.abc.Loader):
+    """Runs the function's module with the function's builtins (its own ``__import__``)."""
+
+    def __init__(self, inner: Any, scoped: dict[str, Any]) -> None:
+        self.inner = inner
+        self.scoped = scoped
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        create = getattr(self.inner, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__dict__["__builtins__"] = self.scoped
+        self.inner.exec_module(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, get_filename, is_package, ...
+        return getattr(self.inner, name)
+
+
+class _PrivateFinder(importlib.abc.MetaPathFinder):
+    """Finds ``_cdf_function_<random>.x`` in that function's folder; ignores every other name.
+
+    One per process (it serves ``sys.meta_path``, which is the interpreter's); it holds its
+    namespaces weakly, so a dropped emulator's functions leave nothing behind.
+    """
+
+    def __init__(self) -> None:
+        self._owners: weakref.WeakValueDictionary[str, FunctionModules] = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()
+
+    def register(self, owner: FunctionModules) -> None:
+        with self._lock:
+            self._owners[owner.package] = owner
+            if self not in sys.meta_path:
+                sys.meta_path.insert(0, self)
+
+    def unregister(self, owner: FunctionModules) -> None:
+        with self._lock:
+            self._owners.pop(owner.package, None)
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith(PREFIX) or "." not in fullname:
+            return None
+        owner = self._owners.get(fullname.partition(".")[0])
+        if owner is None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None:
+            return None
+        if spec.loader is not None and spec.origin is not None:  # namespace packages have no code
+            spec.loader = _ScopedLoader(spec.loader, owner.builtins)
+        return spec
+
+
+_FINDER = _PrivateFinder()

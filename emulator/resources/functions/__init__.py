@@ -1,0 +1,1 @@
+"""Functions: domain (rules and deployment), routes (the API), wire (JSON)."""

@@ -1,0 +1,1 @@
+"""Schedules: domain (rules), routes (the API), wire (JSON)."""

@@ -1,0 +1,1 @@
+"""Sessions: domain (rules), routes (the API), wire (JSON)."""
