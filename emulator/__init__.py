@@ -7,9 +7,18 @@ emu.clock.advance(hours=24)      # fires every scheduled run that falls due
 """
 
 from emulator.clock import Clock, VirtualClock, to_epoch_ms
+from emulator.deploy_timing import DeployTiming
 from emulator.emulator import FunctionsEmulator
 from emulator.errors import CogniteAPIError
 from emulator.limits import Limits
 
-__all__ = ["Clock", "CogniteAPIError", "FunctionsEmulator", "Limits", "VirtualClock", "to_epoch_ms"]
+__all__ = [
+    "Clock",
+    "CogniteAPIError",
+    "DeployTiming",
+    "FunctionsEmulator",
+    "Limits",
+    "VirtualClock",
+    "to_epoch_ms",
+]
 __version__ = "0.1.0"

@@ -11,7 +11,7 @@ from emulator.context import Context
 from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
 from emulator.globus.routes import routes as globus_routes
-from emulator.middleware import DueRunsMiddleware
+from emulator.middleware import DueRunsMiddleware, RequestIdMiddleware
 from emulator.resources import admin, families, files
 from emulator.resources.calls import routes as calls
 from emulator.resources.functions import routes as functions
@@ -51,5 +51,6 @@ def build_app(context: Context) -> Starlette:
     app.add_middleware(DueRunsMiddleware, clock=context.clock, timeline=context.timeline)
     app.add_middleware(FaultMiddleware, faults=context.faults)
     app.add_middleware(AuthMiddleware, policy=context.auth)
+    app.add_middleware(RequestIdMiddleware)  # outermost: errors from auth and faults carry one too
     app.state.context = context
     return app

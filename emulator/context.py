@@ -21,6 +21,7 @@ from cognite.client import AsyncCogniteClient
 
 from emulator.auth import AuthPolicy
 from emulator.clock import Clock
+from emulator.deploy_timing import DeployTiming
 from emulator.faults import Faults
 from emulator.ids import IdGenerator
 from emulator.limits import Limits
@@ -46,6 +47,7 @@ class Settings:
     timeout_seconds: float = 600.0
     max_calls_kept: int | None = 100_000
     limits: Limits = field(default_factory=Limits)
+    deploy_timing: DeployTiming | None = None  # None: functions are Ready (or Failed) at once
 
     def __post_init__(self) -> None:
         if self.call_mode not in ("sync", "background"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import warnings
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +20,9 @@ from emulator.auth import AuthPolicy
 from emulator.clients import EmulatorClients
 from emulator.clock import Clock, ClockMode
 from emulator.context import CallMode, Context, Isolation, Settings
+from emulator.deploy_timing import DeployTiming
+from emulator.execution.free_names import unbound_globals
+from emulator.execution.outcomes import NAME_ERROR_HINT
 from emulator.faults import Faults
 from emulator.globus.timers import GlobusTimers
 from emulator.globus.wiring import globus_of
@@ -57,6 +61,8 @@ class FunctionsEmulator:
         raise_server_exceptions: re-raise emulator bugs in the test instead of answering 500.
         id_seed: seeds the id generator: ids look like CDF's (large, unique across resource types)
             and the same seed gives the same ids in the same order.
+        deploy_timing: a ``DeployTiming``: new functions stay Queued, then Deploying, for that many
+            seconds of the emulator's clock before they are Ready or Failed (default: at once).
     """
 
     def __init__(
@@ -74,6 +80,7 @@ class FunctionsEmulator:
         auth: Literal["any", "strict"] = "any",
         raise_server_exceptions: bool = True,
         id_seed: int = 0,
+        deploy_timing: DeployTiming | None = None,
     ) -> None:
         settings = Settings(
             project=project,
@@ -82,6 +89,7 @@ class FunctionsEmulator:
             timeout_seconds=0.0,
             max_calls_kept=max_calls_kept,
             limits=limits or Limits(),
+            deploy_timing=deploy_timing,
         )
         settings.timeout_seconds = (
             float(timeout) if timeout is not None else settings.limits.timeout_minutes * 60.0
@@ -249,13 +257,17 @@ class FunctionsEmulator:
         external_id: str | None = None,
         function_path: str = "handler.py",
         project: str | None = None,
+        deploy_timing: DeployTiming | None = None,
         **fields: Any,
     ) -> Function:
         """Deploy a function from a folder or a ``handle`` function without the upload round trips.
 
         Extra keyword arguments are API fields in camelCase or snake_case (``secrets``,
         ``env_vars``, ``metadata``, ...). Returns the SDK's ``Function``, bound to a client of this
-        emulator; check ``.status`` (Ready or Failed) and ``.error``.
+        emulator; check ``.status`` (Ready or Failed) and ``.error``. ``deploy_timing`` holds this
+        function Queued, then Deploying, on the clock (default: the emulator's ``deploy_timing``).
+        A ``function_handle`` that uses names its own source does not define or import (closures,
+        module globals) gives a warning: CDF gets only that source, so the call would fail there.
         """
         if (folder is None) == (function_handle is None):
             raise TypeError("deploy() needs exactly one of folder= or function_handle=")
@@ -266,6 +278,7 @@ class FunctionsEmulator:
         else:
             assert function_handle is not None
             content = _zip_handle(function_handle)
+            _warn_unbound(function_handle)
             function_path = "handler.py"
             default_name = getattr(function_handle, "__module__", "function")
         name = name or external_id or default_name
@@ -281,7 +294,7 @@ class FunctionsEmulator:
         if external_id is not None:
             item["externalId"] = external_id
         item.update({_camel(k): v for k, v in fields.items() if v is not None})
-        record = create_function(context, project, item)
+        record = create_function(context, project, item, timing=deploy_timing)
         return Function.load(function_json(record)).set_client_ref(self.sdk_ref(project))
 
     def __repr__(self) -> str:
@@ -303,6 +316,17 @@ def _zip_folder(folder: Path) -> bytes:
                 continue
             zf.write(path, path.relative_to(folder).as_posix())
     return buffer.getvalue()
+
+
+def _warn_unbound(handle: Callable[..., Any]) -> None:
+    names = unbound_globals(textwrap.dedent(getsource(handle)))
+    if names:
+        warnings.warn(
+            f"handle() uses {', '.join(names)}, which its own source neither defines nor imports; "
+            f"CDF gets only that source, so the call would fail there with a NameError ({NAME_ERROR_HINT})",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _zip_handle(handle: Callable[..., Any]) -> bytes:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.clock import Clock
 from emulator.timeline import Timeline
@@ -29,3 +31,25 @@ class DueRunsMiddleware:
             if due is not None and due <= clock.now_ms():
                 await run_in_threadpool(clock.run_due)
         await self.app(scope, receive, send)
+
+
+class RequestIdMiddleware:
+    """Every response carries ``X-Request-ID``, as CDF's do: the SDK prints it in its errors and
+    users quote it when they report a problem. Ids are unique per emulator and reproducible."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._ids = itertools.count(1)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"emulator-{next(self._ids):08x}".encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)

@@ -83,6 +83,8 @@ class FunctionRecord:
     extra_index_urls: list[str] | None = None
     error: dict[str, Any] | None = None
     last_called: int | None = None
+    # With a DeployTiming: (deploying_at_ms, done_at_ms, final status, final error) until settled.
+    staged: tuple[int, int, str, dict[str, Any] | None] | None = None
     # Runtime side (never on the wire): the unpacked code and the loaded handle().
     code: Any = None
     code_dir: Path | None = None

@@ -8,6 +8,7 @@ checks that ``handle`` is callable with only the arguments CDF passes.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import io
 import os
@@ -130,20 +131,27 @@ def _checked(modules: FunctionModules, module_name: str, function_path: str) -> 
         parameters = inspect.signature(handle).parameters
     except (TypeError, ValueError):
         raise DeployError(f"Cannot read the signature of 'handle' in {function_path}") from None
-    names = tuple(parameters)
-    unknown = [n for n in names if n not in ALLOWED_HANDLE_ARGS]
-    if unknown:
-        raise DeployError(
-            f"handle() has argument(s) {', '.join(unknown)}; allowed arguments are "
-            f"{', '.join(ALLOWED_HANDLE_ARGS)}"
-        )
-    return LoadedCode(modules.root, module_name, handle, names, modules)
+    # Arguments outside ALLOWED_HANDLE_ARGS do not stop a deployment: CDF deploys such code (only
+    # the SDK refuses it, client-side, for folder= and function_handle=) and the call then fails
+    # with Python's own TypeError for a required one (see execution.pipeline.arguments).
+    return LoadedCode(modules.root, module_name, handle, tuple(parameters), modules)
+
+
+def _not_user_code(filename: str) -> bool:
+    """The emulator's own frames and Python's import machinery, which lead up to user code."""
+    if filename.startswith("<frozen "):
+        return True
+    path = os.path.abspath(filename)
+    return path.startswith(_EMULATOR_DIR) or path.startswith(_IMPORTLIB_DIR)
+
+
+_EMULATOR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_IMPORTLIB_DIR = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep
 
 
 def user_trace(exc: BaseException) -> str:
-    """The traceback from the first frame of user code (emulator frames dropped)."""
+    """The traceback from the first frame of user code (emulator and import machinery dropped)."""
     tb = exc.__traceback__
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(here):
+    while tb is not None and _not_user_code(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
     return "".join(traceback.format_exception(type(exc), exc, tb))

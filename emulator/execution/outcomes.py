@@ -26,7 +26,15 @@ def failed_outcome(exc: BaseException, logs: list[tuple[int, str]]) -> Outcome:
         message = f"Function called sys.exit({exc.code!r})"
     else:
         message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, NameError) and not isinstance(exc, UnboundLocalError):
+        message += f" ({NAME_ERROR_HINT})"
     return Outcome("Failed", error={"message": message, "trace": user_trace(exc)}, logs=logs)
+
+
+NAME_ERROR_HINT = (
+    "a function deployed with function_handle= gets only the source of handle(): module globals, "
+    "helpers and imports outside it do not exist in CDF; import or define them inside handle()"
+)
 
 
 def returned_outcome(result: Any, logs: list[tuple[int, str]], max_response_bytes: int) -> Outcome:

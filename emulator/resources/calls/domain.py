@@ -10,7 +10,7 @@ from typing import Any
 from emulator.context import Context
 from emulator.errors import CogniteAPIError, bad_request, not_found
 from emulator.execution.pipeline import check_capacity, run_api_call
-from emulator.resources.functions.domain import get_function
+from emulator.resources.functions.domain import get_function, settle_one
 from emulator.resources.sessions.domain import bind_nonce, release_nonce
 from emulator.state import CallRecord, Store
 from emulator.validation import in_range
@@ -22,6 +22,7 @@ async def call_function(ctx: Context, project: str, function_id: int, data: Any,
     """Start a call of a Ready function, binding the request's session nonce."""
     store = ctx.backend.store(project)
     fn = get_function(store, function_id)
+    settle_one(fn, ctx.clock.now_ms())
     if fn.status != "Ready":
         raise bad_request(f"Function {fn.id} is not ready to be called (status: {fn.status})")
     check_capacity(ctx, store, fn)  # a 429 must not spend the nonce: the SDK retries with it

@@ -11,6 +11,7 @@ import shutil
 from typing import Any
 
 from emulator.context import Context
+from emulator.deploy_timing import DeployTiming
 from emulator.errors import CogniteAPIError, bad_request, not_found
 from emulator.execution.code import DeployError, load_code, unpack_zip
 from emulator.state import FunctionRecord, Store
@@ -88,6 +89,38 @@ def _parse_create(ctx: Context, item: Any) -> dict[str, Any]:
     return spec
 
 
+def _stage(ctx: Context, fn: FunctionRecord, timing: DeployTiming | None) -> None:
+    """Hold the outcome of a deployment back until the clock reaches it (see DeployTiming)."""
+    if timing is None:
+        return
+    now = ctx.clock.now_ms()
+    deploying_at = now + round(timing.queued * 1000)
+    done_at = deploying_at + round(timing.deploying * 1000)
+    with ctx.backend.lock:
+        fn.staged = (deploying_at, done_at, fn.status, fn.error)
+        fn.status, fn.error = "Queued", None
+    settle_one(fn, now)
+
+
+def settle_one(fn: FunctionRecord, now: int) -> None:
+    """Move a staged function to the status its deployment has reached at ``now``."""
+    staged = fn.staged
+    if staged is None:
+        return
+    deploying_at, done_at, final_status, final_error = staged
+    if now >= done_at:
+        fn.status, fn.error, fn.staged = final_status, final_error, None
+    elif now >= deploying_at:
+        fn.status = "Deploying"
+
+
+def settle(store: Store, now: int) -> None:
+    """Settle every staged function of the project (cheap when none is staged)."""
+    for fn in list(store.functions.values()):
+        if fn.staged is not None:
+            settle_one(fn, now)
+
+
 def deploy(ctx: Context, store: Store, fn: FunctionRecord) -> None:
     """Queued -> Deploying -> Ready | Failed: unpack the zip and import ``functionPath``."""
     with ctx.backend.lock:
@@ -115,8 +148,12 @@ def deploy(ctx: Context, store: Store, fn: FunctionRecord) -> None:
         old.release()
 
 
-def create_function(ctx: Context, project: str, item: Any) -> FunctionRecord:
-    """Validate, store and deploy one function (shared by the route and FunctionsEmulator.deploy)."""
+def create_function(
+    ctx: Context, project: str, item: Any, *, timing: DeployTiming | None = None
+) -> FunctionRecord:
+    """Validate, store and deploy one function (shared by the route and FunctionsEmulator.deploy).
+
+    ``timing`` (default: the emulator's ``deploy_timing``) holds the outcome back on the clock."""
     spec = _parse_create(ctx, item)
     store = ctx.backend.store(project)
     with ctx.backend.lock:
@@ -128,6 +165,7 @@ def create_function(ctx: Context, project: str, item: Any) -> FunctionRecord:
         fn = FunctionRecord(id=ctx.ids.new(), created_time=ctx.clock.now_ms(), **spec)
         store.functions[fn.id] = fn
     deploy(ctx, store, fn)
+    _stage(ctx, fn, timing if timing is not None else ctx.settings.deploy_timing)
     return fn
 
 

@@ -11,9 +11,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.errors import bad_request
-from emulator.resources.common import context_of, project_of, store_of
+from emulator.resources.common import context_of, now_of, project_of, store_of
 from emulator.resources.functions import domain
 from emulator.resources.functions.wire import function_json
+from emulator.state import Store
 from emulator.validation import (
     expect_object,
     get_bool,
@@ -62,8 +63,15 @@ async def create(request: Request) -> Response:
     return JSONResponse({"items": [function_json(fn)]}, status_code=201)
 
 
+def _settled(request: Request) -> Store:
+    """The project's store with staged deployments moved to where the clock has them."""
+    store = store_of(request)
+    domain.settle(store, now_of(request))
+    return store
+
+
 def _listed(request: Request, flt: dict[str, Any], limit: int) -> Response:
-    return JSONResponse({"items": [function_json(f) for f in domain.listed(store_of(request), flt, limit)]})
+    return JSONResponse({"items": [function_json(f) for f in domain.listed(_settled(request), flt, limit)]})
 
 
 async def list_get(request: Request) -> Response:
@@ -80,12 +88,12 @@ async def by_ids(request: Request) -> Response:
     body = expect_object(await read_json(request), "")
     reject_unknown(body, ("items", "ignoreUnknownIds"), "")
     items = get_items(body, max_items=10)
-    found = domain.resolve(store_of(request), items, ignore_unknown=get_bool(body, "ignoreUnknownIds"))
+    found = domain.resolve(_settled(request), items, ignore_unknown=get_bool(body, "ignoreUnknownIds"))
     return JSONResponse({"items": [function_json(f) for f in found]})
 
 
 async def retrieve(request: Request) -> Response:
-    fn = domain.get_function(store_of(request), path_id(request.path_params["function_id"], "functionId"))
+    fn = domain.get_function(_settled(request), path_id(request.path_params["function_id"], "functionId"))
     return JSONResponse(function_json(fn))
 
 

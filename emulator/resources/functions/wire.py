@@ -20,8 +20,9 @@ def function_json(fn: FunctionRecord) -> dict[str, Any]:
         "memory": fn.memory,
         "runtime": fn.runtime,
         "runtimeVersion": _runtime_version(fn.runtime),
-        "envVars": dict(fn.env_vars),
     }
+    if fn.env_vars:  # absent when none were given, as CDF answers (the Toolkit compares on it)
+        out["envVars"] = dict(fn.env_vars)
     optional = {
         "externalId": fn.external_id,
         "description": fn.description,

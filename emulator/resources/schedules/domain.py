@@ -55,7 +55,7 @@ def create_schedule(ctx: Context, project: str, item: Any) -> ScheduleRecord:
             raise bad_request(f"{where}.data is larger than {ctx.limits.max_schedule_data_bytes} bytes")
     if "nonce" not in obj:
         raise bad_request(f"Missing required field: {where}.nonce")
-    function = get_function(store, function_id)
+    get_function(store, function_id)  # 400 if there is no such function
     with ctx.backend.lock:
         count = sum(1 for s in store.schedules.values() if s.function_id == function_id)
         if count >= ctx.limits.max_schedules_per_function:
@@ -71,7 +71,8 @@ def create_schedule(ctx: Context, project: str, item: Any) -> ScheduleRecord:
             cron_expression=compiled.text,
             created_time=ctx.clock.now_ms(),
             session_id=session.id,
-            function_external_id=function.external_id,
+            # CDF answers only what was posted: functionExternalId only if the request had it.
+            function_external_id=get_str(obj, "functionExternalId", where, max_len=255),
             description=description,
             data_json=data_json,
             when=cron.describe(compiled.text),
@@ -88,11 +89,12 @@ def get_schedule(store: Store, schedule_id: int) -> ScheduleRecord:
     return schedule
 
 
-def matches(schedule: ScheduleRecord, flt: dict[str, Any]) -> bool:
+def matches(schedule: ScheduleRecord, flt: dict[str, Any], xid_function: int | None = None) -> bool:
+    """``xid_function``: the id of the function whose externalId the filter names, if it does."""
     return (
         ("name" not in flt or schedule.name == flt["name"])
         and ("functionId" not in flt or schedule.function_id == flt["functionId"])
-        and ("functionExternalId" not in flt or schedule.function_external_id == flt["functionExternalId"])
+        and ("functionExternalId" not in flt or schedule.function_id == xid_function)
         and ("cronExpression" not in flt or schedule.cron_expression == flt["cronExpression"])
         and in_range(schedule.created_time, flt.get("createdTime"))
     )
@@ -100,7 +102,11 @@ def matches(schedule: ScheduleRecord, flt: dict[str, Any]) -> bool:
 
 def listed(store: Store, flt: dict[str, Any], limit: int) -> list[ScheduleRecord]:
     schedules = sorted(list(store.schedules.values()), key=lambda s: s.id)
-    return [s for s in schedules if matches(s, flt)][:limit]
+    xid_function = None
+    if "functionExternalId" in flt:  # a filter on the function's externalId, as it is now
+        fn = store.function_by_external_id(flt["functionExternalId"])
+        xid_function = fn.id if fn is not None else None
+    return [s for s in schedules if matches(s, flt, xid_function)][:limit]
 
 
 def by_ids(store: Store, ids: list[int], *, ignore_unknown: bool) -> list[ScheduleRecord]:
