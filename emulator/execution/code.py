@@ -150,8 +150,9 @@ _IMPORTLIB_DIR = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep
 
 
 def user_trace(exc: BaseException) -> str:
-    """The traceback from the first frame of user code (emulator and import machinery dropped)."""
-    tb = exc.__traceback__
-    while tb is not None and _not_user_code(tb.tb_frame.f_code.co_filename):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
+    """The traceback of user code only: the emulator's frames and Python's import machinery (which
+    sit between a module and the module it imports) are dropped, as CDF shows a user's trace."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _not_user_code(f.filename)]
+    head = "Traceback (most recent call last):\n" if frames else ""
+    body = "".join(traceback.format_list(frames))
+    return head + body + "".join(traceback.format_exception_only(type(exc), exc))
