@@ -12,7 +12,7 @@ from emulator.auth import AuthMiddleware
 from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
 from emulator.middleware import DueRunsMiddleware
-from emulator.resources import calls, families, files, functions, schedules, sessions
+from emulator.resources import calls, families, functions, schedules, sessions
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
@@ -24,7 +24,6 @@ def project_routes() -> list[BaseRoute]:
     """Every CDF route under /api/v1/projects/{project}, fixed paths before path parameters."""
     return [
         *openapi.routes,
-        *files.routes,
         *sessions.routes,
         *functions.routes,
         *schedules.routes,
