@@ -50,6 +50,16 @@ def _correct(spec: dict[str, Any]) -> None:
     ):
         if name in schemas:
             schemas[name].setdefault("required", [field])
+    # A filter value "oneOf" string / number / integer refuses every integer (it is also a number).
+    for schema in schemas.values():
+        branches = schema.get("oneOf")
+        if isinstance(branches, list) and {"number", "integer"} <= {b.get("type") for b in branches}:
+            schema["anyOf"] = schema.pop("oneOf")
+    # Two schemas share the name StringValue; the prefix filters mean a plain string, not {value}.
+    for name in ("PrefixFilter", "AggregatePrefixFilter"):
+        inner = schemas.get(name, {}).get("properties", {}).get("prefix", {}).get("properties", {})
+        if "value" in inner:
+            inner["value"] = {"type": "string"}
 
 
 @cache

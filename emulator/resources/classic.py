@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 
 from emulator.errors import bad_request
+from emulator.resources.paging import decode_cursor, encode_cursor
 from emulator.resources.table import Record, cursor_page, partition
 from emulator.spec import check_request, full_spec, operation
 from emulator.validation import get_limit, read_json
@@ -36,10 +37,19 @@ def reject_non_finite(value: Any, where: str = "Request body") -> None:
             stack.extend(item)
 
 
-async def read_request(request: Request, operation_id: str) -> dict[str, Any]:
-    """The JSON body of ``operation_id``, checked against its official request schema."""
+async def read_request(request: Request, operation_id: str, *, loose: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON body of ``operation_id``, checked against its official request schema.
+
+    ``loose`` names top-level objects whose null members mean "not given": the SDK sends
+    ``{"search": {"name": "x", "description": null}}`` and CDF accepts it.
+    """
     body = await read_json(request)
     reject_non_finite(body)
+    if isinstance(body, dict) and "cursor" in body and body["cursor"] is None:
+        del body["cursor"]  # the SDK's first page of a partitioned read says cursor: null
+    for key in loose:
+        if isinstance(body, dict) and isinstance(body.get(key), dict):
+            body[key] = {k: v for k, v in body[key].items() if v is not None}
     check_request(operation_id, body)
     if not isinstance(body, dict):
         raise bad_request("Request body must be a JSON object")
@@ -184,13 +194,52 @@ def all_of(checks: list[Predicate]) -> Predicate:
 
 
 def list_page(records: Iterable[Record], body: dict[str, Any], *, maximum: int = 1000) -> dict[str, Any]:
-    """``{"items", "nextCursor"?}`` from ``limit``, ``cursor`` and ``partition`` of a list body."""
+    """``{"items", "nextCursor"?}`` from ``limit``, ``cursor``, ``partition`` and ``sort`` of a body.
+
+    Without ``sort`` records come by id and the cursor is the last id (stable while others are
+    added); with ``sort`` the cursor is a position in the sorted result.
+    """
     limit = get_limit(body, maximum=maximum)
-    chunk, cursor = cursor_page(partition(records, body.get("partition")), limit, body.get("cursor"))
+    chosen = list(partition(records, body.get("partition")))
+    if body.get("sort"):
+        if body.get("partition") is not None:
+            raise bad_request("sort cannot be combined with partition")
+        ordered = sort_records(chosen, body["sort"])
+        start = decode_cursor(body["cursor"]) if body.get("cursor") is not None else 0
+        chunk = ordered[start : start + limit]
+        more = start + limit < len(ordered)
+        cursor = encode_cursor(start + limit) if more else None
+    else:
+        chunk, cursor = cursor_page(chosen, limit, body.get("cursor"))
     out: dict[str, Any] = {"items": chunk}
     if cursor is not None:
         out["nextCursor"] = cursor
     return out
+
+
+def sort_records(records: list[Record], sort: list[Any]) -> list[Record]:
+    """Records ordered by ``[{"property": [...], "order": "asc"|"desc", "nulls": ...}]``, then id."""
+    ordered = sorted(records, key=lambda r: r["id"])
+    for spec in reversed(sort):
+        path = spec.get("property") if isinstance(spec, dict) else None
+        if not isinstance(path, list) or not path:
+            raise bad_request("sort items need a property path")
+        descending = spec.get("order") == "desc"
+        nulls_last = spec.get("nulls", "last" if not descending else "first") == "last"
+
+        def key(record: Record, path: list[Any] = path) -> tuple[int, str, Any]:
+            value: Any = record
+            for step in path:
+                value = value.get(step) if isinstance(value, dict) else None
+            if value is None:
+                return (1, "", 0)
+            return (0, type(value).__name__, value)
+
+        present = [r for r in ordered if key(r)[0] == 0]
+        absent = [r for r in ordered if key(r)[0] == 1]
+        present.sort(key=lambda r: key(r)[1:], reverse=descending)
+        ordered = present + absent if nulls_last else absent + present
+    return ordered
 
 
 def _tokens(text: str) -> list[str]:

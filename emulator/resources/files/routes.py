@@ -197,7 +197,7 @@ async def list_files_get(request: Request) -> Response:
 
 
 async def search_files(request: Request) -> Response:
-    body = await read_request(request, "searchFiles")
+    body = await read_request(request, "searchFiles", loose=("search",))
     limit = get_limit(body, maximum=1000)
     found = search(_matching(request, body.get("filter") or {}), dict(body.get("search") or {}), limit)
     return JSONResponse({"items": found})
