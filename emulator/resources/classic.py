@@ -221,6 +221,9 @@ def sort_records(records: list[Record], sort: list[Any]) -> list[Record]:
     """Records ordered by ``[{"property": [...], "order": "asc"|"desc", "nulls": ...}]``, then id."""
     ordered = sorted(records, key=lambda r: r["id"])
     for spec in reversed(sort):
+        if isinstance(spec, str):  # the deprecated form: "startTime:desc"
+            prop, _, order = spec.partition(":")
+            spec = {"property": [prop], "order": order or "asc"}
         path = spec.get("property") if isinstance(spec, dict) else None
         if not isinstance(path, list) or not path:
             raise bad_request("sort items need a property path")

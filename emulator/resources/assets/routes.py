@@ -10,12 +10,12 @@ from starlette.routing import Route
 
 from emulator.errors import bad_request
 from emulator.resources.advanced import aggregate, compile_filter
-from emulator.resources.assets.domain import Assets, predicate
+from emulator.resources.assets.domain import UPDATABLE, Assets, predicate
 from emulator.resources.classic import list_page, query_of, ranges_from_query, read_request, search
 from emulator.resources.common import ids_of, now_of, part_of
 from emulator.resources.labels.domain import Labels
 from emulator.resources.table import Record
-from emulator.validation import get_limit, path_id
+from emulator.validation import get_limit, path_id, reject_unknown
 
 
 def _assets(request: Request) -> Assets:
@@ -40,6 +40,8 @@ def _check_labels(request: Request, items: list[dict[str, Any]]) -> None:
 
 async def create(request: Request) -> Response:
     body = await read_request(request, "createAssets")
+    for i, item in enumerate(body["items"]):
+        reject_unknown(item, UPDATABLE, f"items[{i}]")
     _check_labels(request, body["items"])
     assets = _assets(request)
     made = assets.create(body["items"], ids_of(request), now_of(request))

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from emulator.resources.classic import common_predicates, list_page, read_request
 from emulator.resources.common import ids_of, now_of, part_of
 from emulator.resources.labels.domain import Labels, to_wire
+from emulator.validation import reject_unknown
 
 
 def _labels(request: Request) -> Labels:
@@ -17,6 +18,8 @@ def _labels(request: Request) -> Labels:
 
 async def create(request: Request) -> Response:
     body = await read_request(request, "createLabelDefinitions")
+    for i, item in enumerate(body["items"]):
+        reject_unknown(item, ("externalId", "name", "description", "dataSetId"), f"items[{i}]")
     made = _labels(request).table.create(body["items"], ids_of(request), now_of(request))
     return JSONResponse({"items": [to_wire(r) for r in made]}, status_code=201)
 
