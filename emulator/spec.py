@@ -47,6 +47,7 @@ def _correct(spec: dict[str, Any]) -> None:
         ("FileSelectById", "id"),
         ("FileSelectByExternalId", "externalId"),
         ("FileSelectByInstanceId", "instanceId"),
+        ("LabelsSet", "set"),  # else every labels {add, remove} patch matches both LabelsPatch branches
     ):
         if name in schemas:
             schemas[name].setdefault("required", [field])
