@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 from cognite.client import CogniteClient
-from cognite.client.data_classes import FileMetadataFilter, FileMetadataUpdate, LabelDefinitionWrite
+from cognite.client.data_classes import (
+    AssetWrite,
+    FileMetadataFilter,
+    FileMetadataUpdate,
+    FileMetadataWrite,
+    LabelDefinitionWrite,
+)
 from cognite.client.exceptions import CogniteAPIError, CogniteNotFoundError
 from starlette.testclient import TestClient
 
@@ -36,18 +42,20 @@ def test_multipart_session_joins_parts_in_order(sdk: CogniteClient) -> None:
     assert sdk.files.download_bytes(external_id="big") == first + second
 
 
-def test_multipart_refuses_small_inner_parts_and_missing_parts(sdk: CogniteClient) -> None:
-    with pytest.raises(CogniteAPIError) as err:
-        with sdk.files.multipart_upload_session("small.bin", parts=2, external_id="small") as session:
-            session.upload_part(0, b"too small")
-            session.upload_part(1, b"end")
+def test_multipart_refuses_small_inner_parts(sdk: CogniteClient) -> None:
+    session_of = sdk.files.multipart_upload_session
+    with (
+        pytest.raises(CogniteAPIError) as err,
+        session_of("small.bin", parts=2, external_id="small") as session,
+    ):
+        session.upload_part(0, b"too small")
+        session.upload_part(1, b"end")
     assert err.value.code == 400 and "5 MiB" in err.value.message
     assert sdk.files.retrieve(external_id="small").uploaded is False  # type: ignore[union-attr]
 
 
 def test_upload_content_to_a_file_created_first(sdk: CogniteClient, tmp_path: Path) -> None:
-    sdk.files.create(__import__("cognite.client.data_classes", fromlist=["FileMetadataWrite"]).FileMetadataWrite(
-        external_id="later", name="later.txt"))
+    sdk.files.create(FileMetadataWrite(external_id="later", name="later.txt"))
     assert sdk.files.retrieve(external_id="later").uploaded is False  # type: ignore[union-attr]
     path = tmp_path / "later.txt"
     path.write_bytes(b"content")
@@ -62,13 +70,20 @@ def test_download_to_a_directory(sdk: CogniteClient, tmp_path: Path) -> None:
 
 
 def test_list_and_filters(sdk: CogniteClient) -> None:
-    asset = sdk.assets.create(__import__("cognite.client.data_classes", fromlist=["AssetWrite"]).AssetWrite(
-        external_id="pump", name="Pump"))
-    sdk.files.upload_bytes(b"1", name="a.pdf", external_id="doc-a", mime_type="application/pdf",
-                           directory="/manuals/pumps", asset_ids=[asset.id], source="sap")
-    sdk.files.upload_bytes(b"2", name="b.txt", external_id="doc-b", mime_type="text/plain", metadata={"x": "1"})
-    sdk.files.create(__import__("cognite.client.data_classes", fromlist=["FileMetadataWrite"]).FileMetadataWrite(
-        name="c.txt", external_id="other"))
+    asset = sdk.assets.create(AssetWrite(external_id="pump", name="Pump"))
+    sdk.files.upload_bytes(
+        b"1",
+        name="a.pdf",
+        external_id="doc-a",
+        mime_type="application/pdf",
+        directory="/manuals/pumps",
+        asset_ids=[asset.id],
+        source="sap",
+    )
+    sdk.files.upload_bytes(
+        b"2", name="b.txt", external_id="doc-b", mime_type="text/plain", metadata={"x": "1"}
+    )
+    sdk.files.create(FileMetadataWrite(name="c.txt", external_id="other"))
     assert len(sdk.files.list(limit=None)) == 3
     assert sdk.files.list(mime_type="application/pdf").as_external_ids() == ["doc-a"]
     assert sdk.files.list(external_id_prefix="doc-", limit=None).as_external_ids() == ["doc-a", "doc-b"]
@@ -88,8 +103,14 @@ def test_list_and_filters(sdk: CogniteClient) -> None:
 def test_update_set_add_remove_set_null(sdk: CogniteClient) -> None:
     sdk.labels.create(LabelDefinitionWrite(external_id="PUMP", name="Pump"))
     meta = sdk.files.upload_bytes(b"1", name="a.txt", external_id="a", source="old", metadata={"k": "v"})
-    upd = (FileMetadataUpdate(id=meta.id).source.set("new").metadata.add({"n": "1"}).metadata.remove(["k"])
-           .labels.add(["PUMP"]).directory.set("/d"))
+    upd = (
+        FileMetadataUpdate(id=meta.id)
+        .source.set("new")
+        .metadata.add({"n": "1"})
+        .metadata.remove(["k"])
+        .labels.add(["PUMP"])
+        .directory.set("/d")
+    )
     got = sdk.files.update(upd)
     assert got.source == "new" and got.metadata == {"n": "1"} and got.directory == "/d"
     assert [label.external_id for label in got.labels] == ["PUMP"]
@@ -145,13 +166,16 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("path", "body"), BAD, ids=[f"{p} {json.dumps(b, default=str)[:40]}" for p, b in BAD])
+@pytest.mark.parametrize(
+    ("path", "body"), BAD, ids=[f"{p} {json.dumps(b, default=str)[:40]}" for p, b in BAD]
+)
 def test_bad_input_is_a_4xx_and_changes_nothing(emu: FunctionsEmulator, path: str, body: object) -> None:
     emu.client().files.upload_bytes(b"keep", name="keep.txt", external_id="keep")
     before = json.dumps(emu.state(), sort_keys=True)
     raw = json.dumps(body).encode()  # NaN goes on the wire as JSON's NaN token, as a careless client would
-    answer = TestClient(emu.app).post(f"/api/v1/projects/test-project{path}", content=raw,
-                                      headers={"content-type": "application/json"})
+    answer = TestClient(emu.app).post(
+        f"/api/v1/projects/test-project{path}", content=raw, headers={"content-type": "application/json"}
+    )
     assert 400 <= answer.status_code < 500, answer.text
     assert answer.json()["error"]["code"] == answer.status_code
     assert json.dumps(emu.state(), sort_keys=True) == before

@@ -45,7 +45,9 @@ def _leaf(kind: str, spec: dict[str, Any]) -> Predicate:
         return lambda r: value_at(r, path) in values
     if kind == "prefix":
         prefix = spec.get("value")
-        return lambda r: isinstance(v := value_at(r, path), str) and isinstance(prefix, str) and v.startswith(prefix)
+        return lambda r: (
+            isinstance(v := value_at(r, path), str) and isinstance(prefix, str) and v.startswith(prefix)
+        )
     if kind == "exists":
         return lambda r: value_at(r, path) not in (_MISSING, None)
     if kind == "range":

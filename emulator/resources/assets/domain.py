@@ -123,7 +123,9 @@ class Assets:
         while current.get("parentId") is not None:
             current = self.table.by_id[current["parentId"]]
             if current["id"] in seen:
-                raise bad_request(f"Asset {record.get('externalId', record['id'])!r}: its parents form a cycle")
+                raise bad_request(
+                    f"Asset {record.get('externalId', record['id'])!r}: its parents form a cycle"
+                )
             seen.add(current["id"])
         return int(current["id"])
 
@@ -167,9 +169,7 @@ class Assets:
             for record in records:
                 subtree = self.subtree_ids([{"id": record["id"]}])
                 if not recursive and subtree - named:
-                    raise bad_request(
-                        f"Asset {record['id']} has children: delete them too, or use recursive"
-                    )
+                    raise bad_request(f"Asset {record['id']} has children: delete them too, or use recursive")
                 doomed |= subtree
             for asset_id in doomed:
                 self.table.remove(asset_id)

@@ -39,7 +39,9 @@ def check_times(record: Record) -> None:
     """An event may not end before it starts (CDF refuses it)."""
     start, end = record.get("startTime"), record.get("endTime")
     if start is not None and end is not None and end < start:
-        raise bad_request(f"Event {record.get('externalId') or record.get('id')}: endTime is before startTime")
+        raise bad_request(
+            f"Event {record.get('externalId') or record.get('id')}: endTime is before startTime"
+        )
 
 
 def _active(record: Record, bounds: dict[str, Any]) -> bool:

@@ -79,7 +79,9 @@ async def by_ids(request: Request) -> Response:
 
 async def update(request: Request) -> Response:
     body = await read_request(request, "updateEvents")
-    changed = _events(request).table.update(body["items"], now_of(request), allowed=UPDATABLE, check=check_times)
+    changed = _events(request).table.update(
+        body["items"], now_of(request), allowed=UPDATABLE, check=check_times
+    )
     return JSONResponse({"items": changed})
 
 

@@ -143,7 +143,9 @@ def update(store: Store, part: FileUploads, items: list[dict[str, Any]], now: in
                 if name not in UPDATABLE:
                     raise bad_request(f"items[{i}].update: field {name!r} cannot be updated")
                 apply_change(wire, name, change, f"items[{i}].update.{name}")
-            check_schema("ExternalFilesMetadata", {k: v for k, v in wire.items() if k in UPDATABLE or k == "name"})
+            check_schema(
+                "ExternalFilesMetadata", {k: v for k, v in wire.items() if k in UPDATABLE or k == "name"}
+            )
             results.append(wire)
         taken = {r.external_id: r.id for r in store.files.values() if r.external_id is not None}
         seen: set[str] = set()

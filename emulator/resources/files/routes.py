@@ -141,7 +141,9 @@ async def download_link(request: Request) -> Response:
 
 async def by_ids(request: Request) -> Response:
     body = await read_request(request, "byIdsFiles")
-    found = domain.resolve(store_of(request), body["items"], ignore_unknown=body.get("ignoreUnknownIds", False))
+    found = domain.resolve(
+        store_of(request), body["items"], ignore_unknown=body.get("ignoreUnknownIds", False)
+    )
     return JSONResponse({"items": [to_wire(r) for r in found]})
 
 
