@@ -34,6 +34,25 @@ def full_spec() -> dict[str, Any]:
     return spec
 
 
+def _overlapping(branches: list[Any], schemas: dict[str, Any]) -> bool:
+    """Whether a ``oneOf`` can never pick one branch for common values (then it means ``anyOf``).
+
+    A value "oneOf" string / number / integer refuses every integer (it is also a number); patch
+    objects ``oneOf`` {set} / {add, remove} where a branch requires nothing match ``{"set": ...}``
+    twice.
+    """
+    if {"number", "integer"} <= {b.get("type") for b in branches if isinstance(b, dict)}:
+        return True
+    targets = []
+    for branch in branches:
+        ref = branch.get("$ref", "") if isinstance(branch, dict) else ""
+        if not ref.startswith("#/components/schemas/"):
+            return False
+        targets.append(schemas.get(ref.rsplit("/", 1)[-1], {}))
+    # A branch that requires nothing matches every object that the other branches match.
+    return len(targets) > 1 and any(t.get("type") == "object" and not t.get("required") for t in targets)
+
+
 def _correct(spec: dict[str, Any]) -> None:
     """The spec's own known errors, corrected (docs/coverage.md lists them).
 
@@ -47,15 +66,19 @@ def _correct(spec: dict[str, Any]) -> None:
         ("FileSelectById", "id"),
         ("FileSelectByExternalId", "externalId"),
         ("FileSelectByInstanceId", "instanceId"),
-        ("LabelsSet", "set"),  # else every labels {add, remove} patch matches both LabelsPatch branches
     ):
         if name in schemas:
             schemas[name].setdefault("required", [field])
-    # A filter value "oneOf" string / number / integer refuses every integer (it is also a number).
-    for schema in schemas.values():
-        branches = schema.get("oneOf")
-        if isinstance(branches, list) and {"number", "integer"} <= {b.get("type") for b in branches}:
-            schema["anyOf"] = schema.pop("oneOf")
+    stack: list[Any] = [spec]
+    while stack:  # every schema, also those inline in properties and request bodies
+        node = stack.pop()
+        if isinstance(node, dict):
+            branches = node.get("oneOf")
+            if isinstance(branches, list) and _overlapping(branches, schemas):
+                node["anyOf"] = node.pop("oneOf")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
     # Two schemas share the name StringValue; the prefix filters mean a plain string, not {value}.
     for name in ("PrefixFilter", "AggregatePrefixFilter"):
         inner = schemas.get(name, {}).get("properties", {}).get("prefix", {}).get("properties", {})
