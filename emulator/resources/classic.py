@@ -79,7 +79,8 @@ def _query_value(name: str, raw: list[str], schema: dict[str, Any]) -> Any:
             value = int(text)
         except ValueError:
             raise bad_request(f"{name} must be an integer, got {text[:40]!r}") from None
-        low, high = schema.get("minimum"), schema.get("maximum")
+        bits = {"int32": 31, "int64": 63}.get(fmt, 63)  # the format bounds what the spec leaves open
+        low, high = schema.get("minimum", -(2**bits)), schema.get("maximum", 2**bits - 1)
         if (low is not None and value < low) or (high is not None and value > high):
             raise bad_request(f"{name} must be between {low} and {high}, got {value}")
         return value
@@ -159,30 +160,51 @@ def data_set_ids(items: list[dict[str, Any]]) -> set[int]:
     return found
 
 
+def field_equals(field: str, value: Any) -> Predicate:
+    return lambda record: record.get(field) == value
+
+
+def field_in(field: str, values: set[Any]) -> Predicate:
+    return lambda record: record.get(field) in values
+
+
+def field_in_range(field: str, bounds: dict[str, Any]) -> Predicate:
+    return lambda record: in_range(record.get(field), bounds)
+
+
+def shares_any(field: str, ids: set[int]) -> Predicate:
+    """The record's list ``field`` (assetIds, ...) has at least one of ``ids``."""
+    return lambda record: bool(ids.intersection(record.get(field) or ()))
+
+
 def common_predicates(flt: dict[str, Any]) -> list[Predicate]:
     """Predicates for the filter fields every classic resource has (name, metadata, times, ...)."""
     checks: list[Predicate] = []
     for field in ("name", "source", "type", "subtype", "mimeType"):
         if field in flt:
-            value = flt[field]
-            checks.append(lambda r, f=field, v=value: r.get(f) == v)
+            checks.append(field_equals(field, flt[field]))
     if "metadata" in flt:
         wanted = flt["metadata"]
         checks.append(lambda r: all((r.get("metadata") or {}).get(k) == v for k, v in wanted.items()))
     if "externalIdPrefix" in flt:
         prefix = flt["externalIdPrefix"]
         checks.append(lambda r: str(r.get("externalId") or "\0").startswith(prefix))
-    for field in ("createdTime", "lastUpdatedTime", "startTime", "uploadedTime"):
+    times = (
+        "createdTime",
+        "lastUpdatedTime",
+        "startTime",
+        "uploadedTime",
+        "sourceCreatedTime",
+        "sourceModifiedTime",
+    )
+    for field in times:
         if field in flt:
-            checks.append(lambda r, f=field, b=flt[field]: in_range(r.get(f), b))
-    for field in ("sourceCreatedTime", "sourceModifiedTime"):
-        if field in flt:
-            checks.append(lambda r, f=field, b=flt[field]: in_range(r.get(f), b))
+            checks.append(field_in_range(field, flt[field]))
     if "dataSetIds" in flt:
-        sets = data_set_ids(flt["dataSetIds"])
-        checks.append(lambda r: r.get("dataSetId") in sets)
+        checks.append(field_in("dataSetId", data_set_ids(flt["dataSetIds"])))
     if "labels" in flt:
-        checks.append(lambda r, w=flt["labels"]: labels_match(r, w))
+        wanted_labels = flt["labels"]
+        checks.append(lambda r: labels_match(r, wanted_labels))
     return checks
 
 
@@ -200,7 +222,10 @@ def list_page(records: Iterable[Record], body: dict[str, Any], *, maximum: int =
     added); with ``sort`` the cursor is a position in the sorted result.
     """
     limit = get_limit(body, maximum=maximum)
-    chosen = list(partition(records, body.get("partition")))
+    spec = body.get("partition")
+    if isinstance(spec, str) and spec.partition("/")[2].isdigit() and int(spec.partition("/")[2]) > 10:
+        raise bad_request("partition: at most 10 partitions (m/n with n <= 10)")
+    chosen = list(partition(records, spec))
     if body.get("sort"):
         if body.get("partition") is not None:
             raise bad_request("sort cannot be combined with partition")

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from emulator.errors import CogniteAPIError, bad_request, not_found
 from emulator.ids import IdGenerator
-from emulator.resources.classic import Predicate, all_of, common_predicates
+from emulator.resources.classic import Predicate, all_of, common_predicates, field_in
 from emulator.resources.table import Record, Table
 
 UPDATABLE = (
@@ -182,18 +182,18 @@ def predicate(flt: dict[str, Any], assets: Assets) -> Predicate:
     """An asset filter (the official ``AssetFilter.filter``) as a test on wire records."""
     checks = common_predicates(flt)
     if "parentIds" in flt:
-        checks.append(lambda r, p=set(flt["parentIds"]): r.get("parentId") in p)
+        checks.append(field_in("parentId", set(flt["parentIds"])))
     if "parentExternalIds" in flt:
-        parents = assets.ids_of_external(flt["parentExternalIds"])
-        checks.append(lambda r: r.get("parentId") in parents)
+        checks.append(field_in("parentId", assets.ids_of_external(flt["parentExternalIds"])))
     if "rootIds" in flt:
         roots = {a["id"] for a in assets.table.resolve(flt["rootIds"], where="rootIds")}
-        checks.append(lambda r: r.get("rootId") in roots)
+        checks.append(field_in("rootId", roots))
     if "assetSubtreeIds" in flt:
         subtree = assets.subtree_ids(flt["assetSubtreeIds"])
-        checks.append(lambda r: r["id"] in subtree)
+        checks.append(field_in("id", subtree))
     if "root" in flt:
-        checks.append(lambda r, root=flt["root"]: (r.get("parentId") is None) is root)
+        root: bool = flt["root"]
+        checks.append(lambda r: (r.get("parentId") is None) is root)
     if "geoLocation" in flt:
         raise bad_request("Filtering assets by geoLocation is not supported by the emulator")
     return all_of(checks)

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from emulator.errors import bad_request
 from emulator.resources.assets.domain import Assets
-from emulator.resources.classic import Predicate, all_of, common_predicates, in_range
+from emulator.resources.classic import Predicate, all_of, common_predicates, field_in_range, shares_any
 from emulator.resources.table import Record, Table
 
 UPDATABLE = (
@@ -59,19 +59,20 @@ def predicate(flt: dict[str, Any], assets: Assets) -> Predicate:
     if "endTime" in flt:
         bounds = flt["endTime"]
         if "isNull" in bounds:
-            checks.append(lambda r, null=bounds["isNull"]: (r.get("endTime") is None) is null)
+            null: bool = bounds["isNull"]
+            checks.append(lambda r: (r.get("endTime") is None) is null)
         else:
-            checks.append(lambda r: in_range(r.get("endTime"), bounds))
+            checks.append(field_in_range("endTime", bounds))
     if "activeAtTime" in flt:
-        checks.append(lambda r, b=flt["activeAtTime"]: _active(r, b))
+        active: dict[str, Any] = flt["activeAtTime"]
+        checks.append(lambda r: _active(r, active))
     wanted: set[int] | None = None
     if "assetIds" in flt:
         wanted = set(flt["assetIds"])
     if "assetExternalIds" in flt:
         wanted = (wanted or set()) | assets.ids_of_external(flt["assetExternalIds"])
     if wanted is not None:
-        checks.append(lambda r, w=wanted: bool(w.intersection(r.get("assetIds") or ())))
+        checks.append(shares_any("assetIds", wanted))
     if "assetSubtreeIds" in flt:
-        subtree = assets.subtree_ids(flt["assetSubtreeIds"])
-        checks.append(lambda r: bool(subtree.intersection(r.get("assetIds") or ())))
+        checks.append(shares_any("assetIds", assets.subtree_ids(flt["assetSubtreeIds"])))
     return all_of(checks)

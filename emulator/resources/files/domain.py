@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from emulator.errors import CogniteAPIError, bad_request, not_found
 from emulator.ids import IdGenerator
 from emulator.resources.assets.domain import Assets
-from emulator.resources.classic import Predicate, all_of, common_predicates
+from emulator.resources.classic import Predicate, all_of, common_predicates, shares_any
 from emulator.resources.files.wire import PASSTHROUGH, UPDATABLE, apply_wire, to_wire
 from emulator.resources.table import Record, apply_change
 from emulator.spec import check_schema
@@ -218,20 +218,20 @@ def predicate(flt: dict[str, Any], assets: Assets) -> Predicate:
         prefix = flt["directoryPrefix"]
         checks.append(lambda r: str(r.get("directory") or "\0").startswith(prefix))
     if "uploaded" in flt:
-        checks.append(lambda r, u=flt["uploaded"]: r["uploaded"] is u)
+        uploaded: bool = flt["uploaded"]
+        checks.append(lambda r: r["uploaded"] is uploaded)
     wanted: set[int] | None = None
     if "assetIds" in flt:
         wanted = set(flt["assetIds"])
     if "assetExternalIds" in flt:
         wanted = (wanted or set()) | assets.ids_of_external(flt["assetExternalIds"])
     if wanted is not None:
-        checks.append(lambda r, w=wanted: bool(w.intersection(r.get("assetIds") or ())))
+        checks.append(shares_any("assetIds", wanted))
     if "rootAssetIds" in flt:
         roots = {a["id"] for a in assets.table.resolve(flt["rootAssetIds"], where="rootAssetIds")}
         checks.append(lambda r: any(assets.root_of(a) in roots for a in r.get("assetIds") or ()))
     if "assetSubtreeIds" in flt:
-        subtree = assets.subtree_ids(flt["assetSubtreeIds"])
-        checks.append(lambda r: bool(subtree.intersection(r.get("assetIds") or ())))
+        checks.append(shares_any("assetIds", assets.subtree_ids(flt["assetSubtreeIds"])))
     if "geoLocation" in flt:
         raise bad_request("Filtering files by geoLocation is not supported by the emulator")
     return all_of(checks)
