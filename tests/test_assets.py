@@ -117,13 +117,15 @@ def test_update_and_move_within_the_hierarchy(sdk: CogniteClient) -> None:
     assert moved.parent_id == plant.id and moved.metadata == {"zone": "south", "x": "1"}
     moved = sdk.assets.update(AssetUpdate(external_id="valve").parent_external_id.set("area"))
     assert moved.parent_id == sdk.assets.retrieve(external_id="area").id  # type: ignore[union-attr]
+    sdk.assets.update(AssetUpdate(external_id="area").external_id.set("area-2"))
+    assert sdk.assets.retrieve(external_id="pump-1").parent_external_id == "area-2"  # type: ignore[union-attr]
     renamed = sdk.assets.update(AssetUpdate(external_id="pump-1").labels.remove(["PUMP"]).name.set("P1"))
     assert renamed.name == "P1" and not renamed.labels
     with pytest.raises(CogniteAPIError) as err:  # to another hierarchy
         sdk.assets.update(AssetUpdate(external_id="valve").parent_external_id.set("other"))
     assert err.value.code == 400
     with pytest.raises(CogniteAPIError):  # into its own subtree
-        sdk.assets.update(AssetUpdate(external_id="area").parent_external_id.set("pump-1"))
+        sdk.assets.update(AssetUpdate(external_id="area-2").parent_external_id.set("pump-1"))
 
 
 def test_delete_needs_recursive_for_a_subtree(sdk: CogniteClient) -> None:

@@ -141,7 +141,21 @@ class Assets:
                     item["update"] = {**item["update"], "parentId": {"set": target}}
                 if "setNull" in (item["update"].get("parentId") or {}):
                     raise bad_request(f"items[{i}]: an asset cannot be made a root by an update")
-            return self.table.update(items, now, allowed=UPDATABLE, check=self._check_parent)
+            changed = self.table.update(items, now, allowed=UPDATABLE, check=self._check_parent)
+            self._follow_renamed_parents(changed)
+            return changed
+
+    def _follow_renamed_parents(self, changed: list[Record]) -> None:
+        """Children that name their parent by externalId follow a parent's new externalId."""
+        by_id = {r["id"]: r for r in changed}
+        for child in self.table.records():
+            parent = by_id.get(child.get("parentId"))
+            if parent is None or "parentExternalId" not in child:
+                continue
+            if parent.get("externalId") is None:
+                child.pop("parentExternalId")
+            else:
+                child["parentExternalId"] = parent["externalId"]
 
     def _check_parent(self, new: Record) -> None:
         old = self.table.by_id[new["id"]]
