@@ -79,6 +79,13 @@ def _correct(spec: dict[str, Any]) -> None:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+    # CDF answers 409 with ``duplicated`` for a taken externalId (the SDK relies on it), on
+    # operations whose responses do not list it (createAssets, initFileUpload, ...).
+    for ops in spec["paths"].values():
+        for method, op in ops.items():
+            responses = op.get("responses") if method in METHODS and isinstance(op, dict) else None
+            if isinstance(responses, dict) and "400" in responses and "409" not in responses:
+                responses["409"] = responses["400"]
     # Two schemas share the name StringValue; the prefix filters mean a plain string, not {value}.
     for name in ("PrefixFilter", "AggregatePrefixFilter"):
         inner = schemas.get(name, {}).get("properties", {}).get("prefix", {}).get("properties", {})

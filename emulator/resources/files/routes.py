@@ -80,7 +80,7 @@ async def multipart_upload_link(request: Request) -> Response:
     parts = _parts_query(request, "getMultiPartUploadLink")
     body = await read_request(request, "getMultiPartUploadLink")
     (record,) = domain.resolve(store_of(request), body["items"])
-    return JSONResponse({"items": [_multipart_answer(request, record, parts)]})
+    return JSONResponse({"items": [_multipart_answer(request, record, parts)]}, status_code=201)
 
 
 async def complete_multipart(request: Request) -> Response:
@@ -98,7 +98,7 @@ async def upload_link(request: Request) -> Response:
         item = to_wire(record)
         item["uploadUrl"] = content_url(_base(request), project_of(request), record.id)
         out.append(item)
-    return JSONResponse({"items": out})
+    return JSONResponse({"items": out}, status_code=201)
 
 
 async def upload_content(request: Request) -> Response:
