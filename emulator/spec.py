@@ -86,6 +86,15 @@ def _correct(spec: dict[str, Any]) -> None:
             responses = op.get("responses") if method in METHODS and isinstance(op, dict) else None
             if isinstance(responses, dict) and "400" in responses and "409" not in responses:
                 responses["409"] = responses["400"]
+    # getUploadLink answers {"items": [file]} (the SDK reads items[0]), not a bare file.
+    upload_link = spec["paths"].get("/files/uploadlink", {}).get("post", {}).get("responses", {})
+    if "201" in upload_link:
+        wrapped = {"$ref": "#/components/schemas/UploadFileMetadata"}
+        upload_link["201"] = {
+            "description": "The file with its upload URL",
+            "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {
+                "items": {"type": "array", "items": wrapped}}}}},
+        }  # fmt: skip
     # Two schemas share the name StringValue; the prefix filters mean a plain string, not {value}.
     for name in ("PrefixFilter", "AggregatePrefixFilter"):
         inner = schemas.get(name, {}).get("properties", {}).get("prefix", {}).get("properties", {})
