@@ -53,6 +53,35 @@ def _overlapping(branches: list[Any], schemas: dict[str, Any]) -> bool:
     return len(targets) > 1 and any(t.get("type") == "object" and not t.get("required") for t in targets)
 
 
+def nullable_cursors(spec: dict[str, Any]) -> None:
+    """A body's ``cursor`` may be null: the SDK's first page of a partitioned read sends it."""
+    stack: list[Any] = [spec]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            cursor = (
+                node.get("properties", {}).get("cursor") if isinstance(node.get("properties"), dict) else None
+            )
+            if isinstance(cursor, dict) and cursor.get("type") == "string":
+                cursor["type"] = ["string", "null"]
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def documented_conflicts(spec: dict[str, Any]) -> None:
+    """409 (a taken externalId, with ``duplicated``) is documented wherever 400 is.
+
+    The service answers it on operations whose responses do not list it (createAssets,
+    initFileUpload, ...), and the SDK relies on it.
+    """
+    for ops in spec["paths"].values():
+        for method, op in ops.items():
+            responses = op.get("responses") if method in METHODS and isinstance(op, dict) else None
+            if isinstance(responses, dict) and "400" in responses and "409" not in responses:
+                responses["409"] = responses["400"]
+
+
 def _correct(spec: dict[str, Any]) -> None:
     """The spec's own known errors, corrected (docs/coverage.md lists them).
 
@@ -79,13 +108,7 @@ def _correct(spec: dict[str, Any]) -> None:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    # CDF answers 409 with ``duplicated`` for a taken externalId (the SDK relies on it), on
-    # operations whose responses do not list it (createAssets, initFileUpload, ...).
-    for ops in spec["paths"].values():
-        for method, op in ops.items():
-            responses = op.get("responses") if method in METHODS and isinstance(op, dict) else None
-            if isinstance(responses, dict) and "400" in responses and "409" not in responses:
-                responses["409"] = responses["400"]
+    documented_conflicts(spec)
     # getUploadLink answers {"items": [file]} (the SDK reads items[0]), not a bare file.
     upload_link = spec["paths"].get("/files/uploadlink", {}).get("post", {}).get("responses", {})
     if "201" in upload_link:
@@ -95,6 +118,7 @@ def _correct(spec: dict[str, Any]) -> None:
             "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {
                 "items": {"type": "array", "items": wrapped}}}}},
         }  # fmt: skip
+    nullable_cursors(spec)
     # Two schemas share the name StringValue; the prefix filters mean a plain string, not {value}.
     for name in ("PrefixFilter", "AggregatePrefixFilter"):
         inner = schemas.get(name, {}).get("properties", {}).get("prefix", {}).get("properties", {})

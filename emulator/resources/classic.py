@@ -25,12 +25,14 @@ Predicate = Callable[[Record], bool]
 
 
 def reject_non_finite(value: Any, where: str = "Request body") -> None:
-    """400 for NaN or Infinity anywhere in a parsed JSON value (Python's parser lets them through)."""
+    """400 for NaN, Infinity or an integer beyond 64 bits anywhere in a parsed JSON value."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
             raise bad_request(f"{where}: NaN and Infinity are not valid JSON numbers")
+        if isinstance(item, int) and not -(2**63) <= item < 2**63:  # CDF's numbers are 64-bit
+            raise bad_request(f"{where}: {str(item)[:30]} does not fit in a 64-bit integer")
         if isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):
