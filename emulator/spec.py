@@ -119,9 +119,10 @@ def _correct(spec: dict[str, Any]) -> None:
                 "items": {"type": "array", "items": wrapped}}}}},
         }  # fmt: skip
     nullable_cursors(spec)
-    # An aggregate with no buckets ({"items": []}) is both a count and a values result.
-    if "oneOf" in schemas.get("AggregateResult", {}):
-        schemas["AggregateResult"]["anyOf"] = schemas["AggregateResult"].pop("oneOf")
+    # Unique values of a property no record has: no buckets (the spec asks for at least one).
+    buckets = schemas.get("ValuesAggregateResult", {}).get("properties", {}).get("items", {})
+    if buckets.get("minItems") == 1:
+        buckets["minItems"] = 0
     # Two schemas share the name StringValue; the prefix filters mean a plain string, not {value}.
     for name in ("PrefixFilter", "AggregatePrefixFilter"):
         inner = schemas.get(name, {}).get("properties", {}).get("prefix", {}).get("properties", {})
