@@ -12,7 +12,7 @@ from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
 from emulator.globus.routes import routes as globus_routes
 from emulator.middleware import DueRunsMiddleware, RequestIdMiddleware
-from emulator.resources import admin, families, files
+from emulator.resources import admin, families
 from emulator.resources.calls import routes as calls
 from emulator.resources.functions import routes as functions
 from emulator.resources.schedules import routes as schedules
@@ -28,7 +28,6 @@ def project_routes() -> list[BaseRoute]:
     """Every CDF route under /api/v1/projects/{project}, fixed paths before path parameters."""
     return [
         *openapi.routes,
-        *files.routes,
         *sessions.routes,
         *functions.routes,
         *schedules.routes,

@@ -18,12 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.errors import CogniteAPIError
+from emulator.spec import documented_conflicts, nullable_cursors
 
 # (method, path) of the official subset that the emulator does not implement: they answer 501.
-NOT_IMPLEMENTED = {
-    ("get", "/files"): "Listing files is outside the part of Files that functions.create uses",
-    ("post", "/files/list"): "Listing files is outside the part of Files that functions.create uses",
-}
+NOT_IMPLEMENTED: dict[tuple[str, str], str] = {}
 
 
 @cache
@@ -45,6 +43,8 @@ def corrected_spec(raw: dict[str, Any] | None = None) -> dict[str, Any]:
     ):
         if name in schemas:
             schemas[name].setdefault("required", [field])
+    nullable_cursors(spec)
+    documented_conflicts(spec)
     schemas["SessionId"] = {"description": "Id of the session.", "type": "integer"}
     error = schemas.get("FunctionCallError", {})
     if "required" in error:

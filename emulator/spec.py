@@ -29,7 +29,105 @@ class Operation(NamedTuple):
 def full_spec() -> dict[str, Any]:
     """The whole official CDF OpenAPI document (481 operations), as published."""
     raw = resources.files("emulator").joinpath("data/cdf-openapi.json.gz").read_bytes()
-    return json.loads(gzip.decompress(raw))  # type: ignore[no-any-return]
+    spec: dict[str, Any] = json.loads(gzip.decompress(raw))
+    _correct(spec)
+    return spec
+
+
+def _overlapping(branches: list[Any], schemas: dict[str, Any]) -> bool:
+    """Whether a ``oneOf`` can never pick one branch for common values (then it means ``anyOf``).
+
+    A value "oneOf" string / number / integer refuses every integer (it is also a number); patch
+    objects ``oneOf`` {set} / {add, remove} where a branch requires nothing match ``{"set": ...}``
+    twice.
+    """
+    if {"number", "integer"} <= {b.get("type") for b in branches if isinstance(b, dict)}:
+        return True
+    targets = []
+    for branch in branches:
+        ref = branch.get("$ref", "") if isinstance(branch, dict) else ""
+        if not ref.startswith("#/components/schemas/"):
+            return False
+        targets.append(schemas.get(ref.rsplit("/", 1)[-1], {}))
+    # A branch that requires nothing matches every object that the other branches match.
+    return len(targets) > 1 and any(t.get("type") == "object" and not t.get("required") for t in targets)
+
+
+def nullable_cursors(spec: dict[str, Any]) -> None:
+    """A body's ``cursor`` may be null: the SDK's first page of a partitioned read sends it."""
+    stack: list[Any] = [spec]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            cursor = (
+                node.get("properties", {}).get("cursor") if isinstance(node.get("properties"), dict) else None
+            )
+            if isinstance(cursor, dict) and cursor.get("type") == "string":
+                cursor["type"] = ["string", "null"]
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def documented_conflicts(spec: dict[str, Any]) -> None:
+    """409 (a taken externalId, with ``duplicated``) is documented wherever 400 is.
+
+    The service answers it on operations whose responses do not list it (createAssets,
+    initFileUpload, ...), and the SDK relies on it.
+    """
+    for ops in spec["paths"].values():
+        for method, op in ops.items():
+            responses = op.get("responses") if method in METHODS and isinstance(op, dict) else None
+            if isinstance(responses, dict) and "400" in responses and "409" not in responses:
+                responses["409"] = responses["400"]
+
+
+def _correct(spec: dict[str, Any]) -> None:
+    """The spec's own known errors, corrected (docs/coverage.md lists them).
+
+    The file identifiers are the branches of a ``oneOf`` without ``required``: as published,
+    ``{"id": 1}`` matches all three branches, so every valid lookup would be refused.
+    """
+    schemas = spec["components"]["schemas"]
+    for name, field in (
+        ("FileInternalId", "id"),
+        ("FileExternalId", "externalId"),
+        ("FileSelectById", "id"),
+        ("FileSelectByExternalId", "externalId"),
+        ("FileSelectByInstanceId", "instanceId"),
+    ):
+        if name in schemas:
+            schemas[name].setdefault("required", [field])
+    stack: list[Any] = [spec]
+    while stack:  # every schema, also those inline in properties and request bodies
+        node = stack.pop()
+        if isinstance(node, dict):
+            branches = node.get("oneOf")
+            if isinstance(branches, list) and _overlapping(branches, schemas):
+                node["anyOf"] = node.pop("oneOf")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    documented_conflicts(spec)
+    # getUploadLink answers {"items": [file]} (the SDK reads items[0]), not a bare file.
+    upload_link = spec["paths"].get("/files/uploadlink", {}).get("post", {}).get("responses", {})
+    if "201" in upload_link:
+        wrapped = {"$ref": "#/components/schemas/UploadFileMetadata"}
+        upload_link["201"] = {
+            "description": "The file with its upload URL",
+            "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {
+                "items": {"type": "array", "items": wrapped}}}}},
+        }  # fmt: skip
+    nullable_cursors(spec)
+    # Unique values of a property no record has: no buckets (the spec asks for at least one).
+    buckets = schemas.get("ValuesAggregateResult", {}).get("properties", {}).get("items", {})
+    if buckets.get("minItems") == 1:
+        buckets["minItems"] = 0
+    # Two schemas share the name StringValue; the prefix filters mean a plain string, not {value}.
+    for name in ("PrefixFilter", "AggregatePrefixFilter"):
+        inner = schemas.get(name, {}).get("properties", {}).get("prefix", {}).get("properties", {})
+        if "value" in inner:
+            inner["value"] = {"type": "string"}
 
 
 @cache
