@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ts_kit import T0, make_series, sdk  # noqa: F401
+from tests import ts_kit
+from tests.ts_kit import T0, make_series
 
 S = 1000
 # (seconds after T0, value): a ramp up and down, a gap of 17 s, then two more points.
@@ -14,6 +15,8 @@ ALL = [
     "average", "max", "min", "count", "sum", "interpolation", "step_interpolation", "total_variation",
     "continuous_variance", "discrete_variance",
 ]  # fmt: skip
+
+sdk = ts_kit.sdk  # the fixture: every test runs in-process and over loopback
 
 
 def _fetch(client, xid: str, **kwargs):
@@ -28,7 +31,7 @@ def _insert(client, xid: str, **fields) -> None:
 
 
 def test_linear_series_with_a_gap(sdk) -> None:
-    emu, client = sdk
+    _emu, client = sdk
     _insert(client, "lin")
     got = _fetch(client, "lin")
     # The interval [10 s, 20 s) holds no point: it is not returned.
@@ -57,7 +60,7 @@ def test_linear_series_with_a_gap(sdk) -> None:
 
 
 def test_step_series(sdk) -> None:
-    emu, client = sdk
+    _emu, client = sdk
     _insert(client, "step", is_step=True)
     got = _fetch(client, "step")
     assert got.count == [3, 2]
@@ -70,10 +73,14 @@ def test_step_series(sdk) -> None:
 
 
 def test_min_max_datapoints_and_granularity_alignment(sdk) -> None:
-    emu, client = sdk
+    _emu, client = sdk
     _insert(client, "mm")
     got = client.time_series.data.retrieve(
-        external_id="mm", start=T0 + 3 * S, end=T0 + 30 * S, aggregates=["max_datapoint", "min_datapoint"], granularity="1m"
+        external_id="mm",
+        start=T0 + 3 * S,
+        end=T0 + 30 * S,
+        aggregates=["max_datapoint", "min_datapoint"],
+        granularity="1m",
     )
     # start rounds down to the minute: one interval holding every point
     assert got.timestamp == [T0]
@@ -82,7 +89,7 @@ def test_min_max_datapoints_and_granularity_alignment(sdk) -> None:
 
 
 def test_status_counts_and_durations(sdk) -> None:
-    emu, client = sdk
+    _emu, client = sdk
     make_series(client, "dur")
     client.time_series.data.insert(
         [
@@ -106,23 +113,30 @@ def test_status_counts_and_durations(sdk) -> None:
 
 
 def test_month_granularity_and_time_zone(sdk) -> None:
-    emu, client = sdk
+    _emu, client = sdk
     make_series(client, "mo")
     day = 86_400_000
-    client.time_series.data.insert([(T0 + 14 * day, 1.0), (T0 + 40 * day, 2.0), (T0 + 50 * day, 3.0)], external_id="mo")
+    client.time_series.data.insert(
+        [(T0 + 14 * day, 1.0), (T0 + 40 * day, 2.0), (T0 + 50 * day, 3.0)], external_id="mo"
+    )
     got = client.time_series.data.retrieve(
         external_id="mo", start=T0, end=T0 + 90 * day, aggregates=["count", "sum"], granularity="1mo"
     )
     assert got.timestamp == [T0, T0 + 31 * day] and got.count == [1, 2] and got.sum == [1.0, 5.0]
     # In UTC+05:30, local midnight of 1 January is 18:30 UTC the day before.
     shifted = client.time_series.data.retrieve(
-        external_id="mo", start=T0, end=T0 + 90 * day, aggregates="count", granularity="1d", timezone="UTC+05:30"
+        external_id="mo",
+        start=T0,
+        end=T0 + 90 * day,
+        aggregates="count",
+        granularity="1d",
+        timezone="UTC+05:30",
     )
     assert shifted.timestamp[0] == T0 + 14 * day - 5 * 3_600_000 - 30 * 60_000
 
 
 def test_many_intervals_are_paged_by_the_sdk(sdk) -> None:
-    emu, client = sdk
+    _emu, client = sdk
     make_series(client, "pages")
     n = 25_000  # more than the 10,000 aggregates of one request
     client.time_series.data.insert([(T0 + i * S, float(i % 7)) for i in range(n)], external_id="pages")

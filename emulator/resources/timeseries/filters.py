@@ -36,6 +36,8 @@ def _id_list(obj: dict[str, Any], key: str, where: str) -> list[Any] | None:
         return None
     if not isinstance(value, list) or not 1 <= len(value) <= 100:
         raise bad_request(f"{where}.{key} must be an array of 1 to 100 items")
+    if len({repr(v) for v in value}) != len(value):
+        raise bad_request(f"{where}.{key} must not repeat an item")
     return value
 
 
@@ -101,7 +103,8 @@ def parse_search(raw: Any) -> Callable[[Record], int]:
     each term of ``name``/``description``/``query`` in the record's name and description."""
     if raw is None:
         return lambda record: 1
-    obj = expect_object(raw, "search")
+    # The SDK sends the fields it was not given as null.
+    obj = {k: v for k, v in expect_object(raw, "search").items() if v is not None}
     reject_unknown(obj, ("name", "description", "query"), "search")
     name = (get_str(obj, "name", "search") or "").lower().split()
     description = (get_str(obj, "description", "search") or "").lower().split()

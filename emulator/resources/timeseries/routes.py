@@ -85,7 +85,7 @@ async def create(request: Request) -> JSONResponse:
         made.append(record)
     part = part_of(request, TimeSeriesPart)
     created = part.create(made, ids_of(request), now_of(request))
-    return JSONResponse({"items": [wire(r) for r in created]})
+    return JSONResponse({"items": [wire(r) for r in created]}, status_code=201)
 
 
 def _page(request: Request, records: list[Record], limit: int, cursor: Any, part_spec: Any) -> Any:
@@ -95,8 +95,18 @@ def _page(request: Request, records: list[Record], limit: int, cursor: Any, part
 
 async def list_get(request: Request) -> JSONResponse:
     params = request.query_params
+    unknown = set(params) - {"limit", "includeMetadata", "cursor", "partition", "assetIds", "rootAssetIds",
+                             "externalIdPrefix"}  # fmt: skip
+    if unknown:
+        raise bad_request(f"Unknown query parameter(s): {', '.join(sorted(unknown))}")
+    for name in params:
+        if len(params.getlist(name)) > 1:
+            raise bad_request(f"Query parameter {name} is given more than once")
     limit = query_limit(request, maximum=1000)
-    include_metadata = params.get("includeMetadata", "true").lower() != "false"
+    flag = params.get("includeMetadata", "true")
+    if flag not in ("true", "false"):
+        raise bad_request("includeMetadata must be true or false")
+    include_metadata = flag == "true"
     raw_filter: dict[str, Any] = {}
     if "externalIdPrefix" in params:
         raw_filter["externalIdPrefix"] = params["externalIdPrefix"]
@@ -112,6 +122,12 @@ async def list_get(request: Request) -> JSONResponse:
     return _answer([wire(r, include_metadata) for r in page], cursor)
 
 
+def _no_nulls(body: dict[str, Any], allowed: tuple[str, ...] = ()) -> None:
+    for name, value in body.items():
+        if value is None and name not in allowed:
+            raise bad_request(f"{name} must not be null")
+
+
 def _answer(items: list[Record], cursor: str | None) -> JSONResponse:
     body: dict[str, Any] = {"items": items}
     if cursor is not None:
@@ -122,6 +138,8 @@ def _answer(items: list[Record], cursor: str | None) -> JSONResponse:
 async def list_post(request: Request) -> JSONResponse:
     body = expect_object(await read_json(request, allow_empty=True), "")
     reject_unknown(body, ("filter", "advancedFilter", "limit", "cursor", "partition", "sort"), "")
+    _no_nulls(body, allowed=("cursor",))  # cognite-sdk sends "cursor": null with partitions
+    body = {k: v for k, v in body.items() if v is not None}
     if body.get("advancedFilter") is not None or body.get("sort") is not None:
         raise bad_request("advancedFilter and sort are not supported by the emulator yet")
     keep = parse_filter(body.get("filter"))
@@ -215,6 +233,7 @@ async def delete(request: Request) -> JSONResponse:
 async def aggregate(request: Request) -> JSONResponse:
     body = expect_object(await read_json(request, allow_empty=True), "")
     reject_unknown(body, ("filter", "advancedFilter", "aggregate", "properties", "path"), "")
+    _no_nulls(body)
     if body.get("aggregate", "count") != "count" or body.get("advancedFilter") is not None:
         raise bad_request("The emulator supports the count aggregate with a classic filter only")
     keep = parse_filter(body.get("filter"))
