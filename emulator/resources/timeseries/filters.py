@@ -8,6 +8,7 @@ from typing import Any
 from emulator.errors import bad_request
 from emulator.resources.table import Record
 from emulator.resources.units import catalog
+from emulator.spec import check_schema
 from emulator.validation import (
     expect_object,
     get_bool,
@@ -59,6 +60,7 @@ def parse_filter(raw: Any, where: str = "filter") -> Predicate:
         return lambda record: True
     obj = expect_object(raw, where)
     reject_unknown(obj, FILTER_FIELDS, where)
+    check_schema("Filter", obj, where)  # the official schema: lengths, item shapes, uniqueness
     checks: list[Predicate] = []
     for name in ("name", "unit", "unitExternalId"):
         wanted = get_str(obj, name, where, max_len=255)
