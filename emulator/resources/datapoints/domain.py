@@ -206,9 +206,9 @@ def _raw(
             cursor = _cursor("raw", int(series.ts[chosen[q.limit]]))
         chosen = chosen[: q.limit]
     if q.outside:
-        before = series.selected(0, lo, ignore_bad=q.ignore_bad, uncertain_is_bad=q.uncertain_is_bad)
-        after = series.selected(series.bounds(q.end, MAX_TIMESTAMP + 1)[0], len(series),
-                                ignore_bad=q.ignore_bad, uncertain_is_bad=q.uncertain_is_bad)  # fmt: skip
+        flags = {"ignore_bad": q.ignore_bad, "uncertain_is_bad": q.uncertain_is_bad}
+        before = series.last_visible_before(lo, **flags)
+        after = series.first_visible_from(series.bounds(q.end, MAX_TIMESTAMP + 1)[0], **flags)
         chosen = np.concatenate((before[-1:], chosen, after[:1]))
         cursor = None
     contiguous = chosen.size and int(chosen[-1]) - int(chosen[0]) + 1 == chosen.size
@@ -251,8 +251,8 @@ def _aggregate(
 def latest(part: TimeSeriesPart, record: Record, before: int, q: Query) -> Answer:
     series = part.series_of(record)
     unit_xid, conversion = unit_conversion(record, q.target_unit, q.target_system)
-    lo, hi = series.bounds(MIN_TIMESTAMP, before)
-    chosen = series.selected(lo, hi, ignore_bad=q.ignore_bad, uncertain_is_bad=q.uncertain_is_bad)[-1:]
+    _, hi = series.bounds(MIN_TIMESTAMP, before)
+    chosen = series.last_visible_before(hi, ignore_bad=q.ignore_bad, uncertain_is_bad=q.uncertain_is_bad)
     status = series.status[chosen] if series.status is not None and q.include_status else None
     nulls = series.nulls[chosen] if series.nulls is not None else None
     values = _convert(series.values[chosen], conversion)

@@ -133,6 +133,18 @@ class Series:
         visible = category == 0 if uncertain_is_bad else category != 2
         return (np.flatnonzero(visible) + lo).astype(np.int64)
 
+    def last_visible_before(self, index: int, *, ignore_bad: bool, uncertain_is_bad: bool) -> Int64Array:
+        """The index of the last visible point before ``index`` (empty array if none), in O(1)
+        without status codes (a latest query must not scan a million points)."""
+        if self.status is None or not ignore_bad:
+            return np.arange(index - 1, index, dtype=np.int64) if index > 0 else np.empty(0, dtype=np.int64)
+        return self.selected(0, index, ignore_bad=ignore_bad, uncertain_is_bad=uncertain_is_bad)[-1:]
+
+    def first_visible_from(self, index: int, *, ignore_bad: bool, uncertain_is_bad: bool) -> Int64Array:
+        if self.status is None or not ignore_bad:
+            return np.arange(index, min(index + 1, len(self)), dtype=np.int64)
+        return self.selected(index, len(self), ignore_bad=ignore_bad, uncertain_is_bad=uncertain_is_bad)[:1]
+
     def good_mask(self, *, uncertain_is_bad: bool) -> npt.NDArray[np.bool_] | None:
         """Which points aggregates use (None: all of them)."""
         if self.status is None:
