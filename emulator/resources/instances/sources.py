@@ -1,0 +1,101 @@
+"""Sources of instance properties: a view or a container, resolved to container properties.
+
+A ``Source`` says, for each property name a request may use with it, which container property
+holds the value and how that property is defined (its type, nullability, default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.errors import bad_request
+from emulator.resources.models.domain import ModelsPart, container_key, fmt_container, fmt_view, view_key
+from emulator.resources.models.parse import check_space, check_version, check_xid
+from emulator.validation import expect_object, reject_unknown
+
+ContainerKey = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    container: ContainerKey
+    identifier: str
+    definition: dict[str, Any]
+    source: dict[str, Any] | None = None  # the view a direct relation points to
+
+
+@dataclass(slots=True)
+class Source:
+    kind: str  # "view" or "container"
+    ref: dict[str, Any]  # as the API names it
+    properties: dict[str, Mapped]
+    connections: dict[str, dict[str, Any]]  # edge connections and reverse direct relations
+    filter: dict[str, Any] | None = None
+    used_for: str = "node"
+
+    @property
+    def space(self) -> str:
+        return str(self.ref["space"])
+
+    @property
+    def label(self) -> str:
+        """Its key under ``properties[space]`` on the wire: ``xid/version`` or ``xid``."""
+        if self.kind == "view":
+            return f"{self.ref['externalId']}/{self.ref['version']}"
+        return str(self.ref["externalId"])
+
+    def containers(self) -> set[ContainerKey]:
+        return {m.container for m in self.properties.values()}
+
+
+def parse_source_ref(value: Any, where: str) -> dict[str, Any]:
+    obj = expect_object(value, where)
+    reject_unknown(obj, ("type", "space", "externalId", "version"), where)
+    kind = obj.get("type", "view" if "version" in obj else None)
+    if kind == "container":
+        return {
+            "type": "container",
+            "space": check_space(obj.get("space"), where),
+            "externalId": check_xid(obj.get("externalId"), where),
+        }
+    if kind == "view":
+        return {
+            "type": "view",
+            "space": check_space(obj.get("space"), where),
+            "externalId": check_xid(obj.get("externalId"), where),
+            "version": check_version(obj.get("version"), where),
+        }
+    raise bad_request(f"{where}.type must be 'view' or 'container'")
+
+
+def resolve(models: ModelsPart, ref: dict[str, Any]) -> Source:
+    """The Source a parsed ref names; 400 when the view or container does not exist."""
+    if ref["type"] == "container":
+        key = container_key(ref)
+        container = models.container(key)
+        if container is None:
+            raise bad_request(f"One or more containers do not exist: {fmt_container(key)}")
+        direct = {name: Mapped(key, name, d) for name, d in container["properties"].items()}
+        return Source("container", ref, direct, {}, used_for=container.get("usedFor", "node"))
+    vkey = view_key(ref)
+    view = models.view(vkey)
+    if view is None:
+        raise bad_request(f"One or more views do not exist: {fmt_view(vkey)}")
+    props: dict[str, Mapped] = {}
+    connections: dict[str, dict[str, Any]] = {}
+    used: set[str] = set()
+    for name, prop in models.view_properties(vkey).items():
+        if "container" not in prop:
+            connections[name] = prop
+            continue
+        ckey = container_key(prop["container"])
+        container = models.container(ckey)
+        definition = (container or {}).get("properties", {}).get(prop["containerPropertyIdentifier"])
+        if container is None or definition is None:
+            continue  # the container (or property) was deleted after the view was made
+        used.add(container.get("usedFor", "node"))
+        source = prop.get("source") or definition["type"].get("source")
+        props[name] = Mapped(ckey, prop["containerPropertyIdentifier"], definition, source)
+    used_for = view.get("usedFor") or (used.pop() if len(used) == 1 else "all" if used else "node")
+    return Source("view", ref, props, connections, view.get("filter"), used_for)
