@@ -249,6 +249,8 @@ def _overlaps(ctx: Context, arg: dict[str, Any], at: str) -> Predicate:
 
     def test(instance: Instance) -> bool:
         lo, hi = start_key(instance), end_key(instance)
+        if lo is None and hi is None:
+            return False  # one missing end is an open range; both missing is no range at all
         try:
             if "gt" in limits and hi is not None and not hi > limits["gt"]:
                 return False
