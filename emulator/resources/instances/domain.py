@@ -10,68 +10,14 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-ContainerKey = tuple[str, str]
-InstanceKey = tuple[str, str, str]  # (instanceType, space, externalId)
+from emulator.resources.instances.record import ContainerKey, Instance, InstanceKey
+from emulator.resources.instances.units import unit_nodes
+
+__all__ = ["PARTS", "ContainerKey", "Instance", "InstanceKey", "InstancesPart"]
 MAX_TOMBSTONES = 100_000
-
-
-@dataclass(slots=True)
-class Instance:
-    kind: str  # "node" or "edge"
-    space: str
-    external_id: str
-    version: int
-    created: int
-    updated: int
-    seq: int
-    type: dict[str, str] | None = None
-    start: dict[str, str] | None = None
-    end: dict[str, str] | None = None
-    data: dict[ContainerKey, dict[str, Any]] = field(default_factory=dict)
-    deleted: int | None = None
-
-    @property
-    def key(self) -> InstanceKey:
-        return (self.kind, self.space, self.external_id)
-
-    def ref(self) -> dict[str, str]:
-        return {"space": self.space, "externalId": self.external_id}
-
-    def dump(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "space": self.space,
-            "externalId": self.external_id,
-            "version": self.version,
-            "created": self.created,
-            "updated": self.updated,
-            "seq": self.seq,
-            "type": self.type,
-            "start": self.start,
-            "end": self.end,
-            "data": [[s, c, values] for (s, c), values in self.data.items()],
-            "deleted": self.deleted,
-        }
-
-    @classmethod
-    def load(cls, raw: dict[str, Any]) -> Instance:
-        return cls(
-            kind=raw["kind"],
-            space=raw["space"],
-            external_id=raw["externalId"],
-            version=raw["version"],
-            created=raw["created"],
-            updated=raw["updated"],
-            seq=raw["seq"],
-            type=raw.get("type"),
-            start=raw.get("start"),
-            end=raw.get("end"),
-            data={(s, c): dict(values) for s, c, values in raw.get("data", [])},
-            deleted=raw.get("deleted"),
-        )
+SYSTEM_INSTANCE_SPACES = frozenset({"cdf_cdm_units"})  # seeded in every project, never dumped
 
 
 class InstancesPart:
@@ -87,6 +33,11 @@ class InstancesPart:
         # Matching instances of recent list requests, by request and sequence (pages of one
         # listing reuse them instead of filtering everything again for every page).
         self.listings: dict[tuple[str, int], list[Instance]] = {}
+        self._seed()
+
+    def _seed(self) -> None:
+        for node in unit_nodes():
+            self.items[node.key] = node
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -133,7 +84,7 @@ class InstancesPart:
         with self.lock:
             return {
                 "seq": self.seq,
-                "items": [i.dump() for i in self.items.values()],
+                "items": [i.dump() for i in self.items.values() if i.space not in SYSTEM_INSTANCE_SPACES],
                 "tombstones": [i.dump() for i in self.tombstones.values()],
             }
 
@@ -143,6 +94,7 @@ class InstancesPart:
             self.items = {i.key: i for i in map(Instance.load, data.get("items", []))}
             self.tombstones = {i.key: i for i in map(Instance.load, data.get("tombstones", []))}
             self.listings.clear()
+            self._seed()
 
 
 PARTS = [InstancesPart]

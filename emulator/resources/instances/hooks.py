@@ -1,10 +1,10 @@
 """What applying instances does to other families: a CogniteTimeSeries node is a time series.
 
-HOOK POINT (issue 22, item 5): the time-series family (emulator/resources/timeseries/, built on
-its own branch) is to expose ``ensure_instance_series(part, instance_id, *, is_string, is_step,
-now, ids)`` in its ``domain`` module. When that module is present, every applied node with data
-in the ``cdf_cdm:CogniteTimeSeries`` container gets its series (so datapoints can be inserted by
-``instance_id``); without it, nothing happens here.
+The time-series family (emulator/resources/timeseries/) exposes ``ensure_instance_series(part,
+(space, externalId), *, is_string, is_step, now, ids, unit_external_id)`` in its ``domain``
+module. Every applied node with data in the ``cdf_cdm:CogniteTimeSeries`` container gets its
+series there (so datapoints can be inserted and read by ``instance_id``). The family is looked
+up by name, so this family works (without that link) where the time-series family is absent.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from emulator.ids import IdGenerator
 from emulator.resources.instances.domain import Instance
 from emulator.state import Store
 
@@ -31,7 +32,7 @@ def _timeseries_hook() -> tuple[Any, Callable[..., Any]] | None:
     return kinds[0], ensure
 
 
-def after_apply(store: Store, written: list[Instance], now: int, ids: Any = None) -> None:
+def after_apply(store: Store, written: list[Instance], now: int, ids: IdGenerator) -> None:
     """Tell the time-series family about the CogniteTimeSeries nodes just written."""
     series = [i for i in written if i.kind == "node" and TIMESERIES_CONTAINER in i.data]
     if not series:
@@ -43,11 +44,13 @@ def after_apply(store: Store, written: list[Instance], now: int, ids: Any = None
     part = store.part(kind)
     for node in series:
         values = node.data[TIMESERIES_CONTAINER]
+        unit = values.get("unit")
         ensure(
             part,
-            {"space": node.space, "externalId": node.external_id},
+            (node.space, node.external_id),
             is_string=values.get("type") == "string",
             is_step=bool(values.get("isStep", False)),
             now=now,
             ids=ids,
+            unit_external_id=unit["externalId"] if isinstance(unit, dict) else None,
         )

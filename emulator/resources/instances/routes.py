@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.errors import bad_request
-from emulator.resources.common import now_of, part_of, store_of
+from emulator.resources.common import ids_of, now_of, part_of, store_of
 from emulator.resources.instances import hooks, query
 from emulator.resources.instances.apply import MAX_APPLY, apply, instance_ref, parse_flags
 from emulator.resources.instances.domain import InstancesPart
@@ -58,7 +58,7 @@ async def apply_instances(request: Request) -> Response:
     flags = parse_flags(body)
     part, ctx = _context(request)
     answer, written = apply(part, ctx.models, items, flags, now_of(request))
-    hooks.after_apply(store_of(request), written, now_of(request))
+    hooks.after_apply(store_of(request), written, now_of(request), ids_of(request))
     return JSONResponse({"items": answer})
 
 
