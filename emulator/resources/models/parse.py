@@ -63,17 +63,12 @@ def check_version(value: Any, where: str) -> str:
 
 
 def _texts(item: dict[str, Any], where: str) -> dict[str, Any]:
+    """``name`` and ``description`` when given (an explicit null is refused, as the schema does)."""
     out: dict[str, Any] = {}
-    name = get_str(item, "name", where, max_len=NAME_MAX) if item.get("name") is not None else None
-    description = (
-        get_str(item, "description", where, max_len=DESCRIPTION_MAX)
-        if item.get("description") is not None
-        else None
-    )
-    if name is not None:
-        out["name"] = name
-    if description is not None:
-        out["description"] = description
+    for key, limit in (("name", NAME_MAX), ("description", DESCRIPTION_MAX)):
+        value = get_str(item, key, where, max_len=limit)
+        if value is not None:
+            out[key] = value
     return out
 
 
@@ -113,6 +108,8 @@ def versioned_id(item: Any, where: str) -> tuple[str, str, str | None]:
     """``{space, externalId, version?}`` of a view or data model (byids, delete)."""
     obj = expect_object(item, where)
     reject_unknown(obj, ("space", "externalId", "version", "type"), where)
+    if "version" in obj and obj["version"] is None:
+        raise bad_request(f"{where}.version must not be null")
     version = obj.get("version")
     return (
         check_space(obj.get("space"), where),

@@ -40,6 +40,7 @@ def offset_page(records: list[Any], limit: int, cursor: str | None) -> tuple[lis
 def _list(request: Request, records: list[Any]) -> tuple[list[Any], str | None]:
     space = request.query_params.get("space")
     if space is not None:
+        parse.check_space(space, "space")
         records = [r for r in records if r["space"] == space]
     limit = query_limit(request, default=10, maximum=1000)
     return offset_page(records, limit, request.query_params.get("cursor"))
