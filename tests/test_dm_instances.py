@@ -6,7 +6,7 @@ import pytest
 from cognite.client import CogniteClient
 from cognite.client import data_modeling as dm
 from cognite.client.data_classes import filters as f
-from cognite.client.data_classes.data_modeling.cdm.v1 import CogniteAssetApply
+from cognite.client.data_classes.data_modeling.cdm.v1 import CogniteAssetApply, CogniteTimeSeriesApply
 from cognite.client.exceptions import CogniteAPIError
 
 from emulator import FunctionsEmulator, persistence
@@ -254,3 +254,39 @@ def test_instances_survive_a_state_file(plant: Env, tmp_path) -> None:
         assert again.properties[PUMP]["flow"] == 1.5
     finally:
         other.close()
+
+
+def test_core_data_model_time_series_with_datapoints(dm_env: Env) -> None:
+    pytest.importorskip(
+        "emulator.resources.timeseries.domain", reason="the time-series family is not on this branch"
+    )
+    _, client = dm_env
+    client.data_modeling.spaces.apply(dm.SpaceApply("site"))
+    unit = ("cdf_cdm_units", "temperature:deg_c")
+    client.data_modeling.instances.apply(
+        CogniteTimeSeriesApply(
+            "site", "temp", name="Temperature", is_step=False, time_series_type="numeric", unit=unit
+        )
+    )
+    node = dm.NodeId("site", "temp")
+    client.time_series.data.insert([(1_000, 20.5), (2_000, 21.0)], instance_id=node)
+    points = client.time_series.data.retrieve(instance_id=node, start=0, end=10_000)
+    assert list(points.value) == [20.5, 21.0]
+    ts_view = dm.ViewId("cdf_cdm", "CogniteTimeSeries", "v1")
+    listed = client.data_modeling.instances.list(sources=ts_view, space="site", limit=-1)
+    assert names(listed) == ["temp"] and listed[0].properties[ts_view]["type"] == "numeric"
+
+
+def test_unit_nodes_of_the_units_catalog(dm_env: Env) -> None:
+    from emulator.resources.instances.units import CATALOG
+
+    if not CATALOG.exists():
+        pytest.skip("the units catalog is not vendored on this branch")
+    _, client = dm_env
+    unit_view = dm.ViewId("cdf_cdm", "CogniteUnit", "v1")
+    found = client.data_modeling.instances.retrieve(
+        ("cdf_cdm_units", "temperature:deg_c"), sources=unit_view
+    ).nodes
+    assert found[0].properties[unit_view]["quantity"] == "Temperature"
+    with pytest.raises(CogniteAPIError):
+        client.data_modeling.instances.apply(dm.NodeApply("cdf_cdm_units", "mine"))
