@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-MODULES = ["bench_retrieve", "bench_call", "bench_fixture", "bench_schedules", "bench_import", "bench_quartz"]
+MODULES = ["bench_retrieve", "bench_call", "bench_fixture", "bench_schedules", "bench_import", "bench_quartz", "bench_instances"]
 
 
 def machine() -> str:
