@@ -42,6 +42,15 @@ def _container_type(view_type: dict[str, Any]) -> dict[str, Any]:
 def build(model: dict[str, Any], origin: str) -> dict[str, Any]:
     created, updated = model["createdTime"], model["lastUpdatedTime"]
     views = [_clean(v) for v in model["views"]]
+    for view in views:
+        for prop in view["properties"].values():
+            if "container" in prop:
+                prop["container"]["type"] = "container"  # the API's references carry their type
+                prop.setdefault("constraintState", {})
+            through = prop.get("through", {}).get("source")
+            for ref in (prop.get("source"), prop.get("type", {}).get("source"), prop.get("edgeSource"), through):
+                if isinstance(ref, dict):
+                    ref.setdefault("type", "view" if "version" in ref else "container")
     containers: dict[tuple[str, str], dict[str, Any]] = {}
     used_for: dict[tuple[str, str], set[str]] = {}
     for view in views:

@@ -24,7 +24,7 @@ from emulator.resources.models.parse import check_space
 from emulator.validation import expect_object, get_bool, reject_unknown
 
 MAX_APPLY = 1000
-XID_MAX = 255
+XID_MAX = 256
 
 
 @dataclass(slots=True)

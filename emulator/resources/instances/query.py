@@ -208,7 +208,9 @@ def run(part: InstancesPart, ctx: Context, body: dict[str, Any], *, sync: bool) 
     expressions = expect_object(body.get("with"), "with")
     if not expressions or len(expressions) > MAX_SETS:
         raise bad_request(f"with must have between 1 and {MAX_SETS} result set expressions")
-    selects = expect_object(body.get("select") or {}, "select")
+    if body.get("select") is None:
+        raise bad_request("Missing required field: select")
+    selects = expect_object(body["select"], "select")
     cursors = expect_object(body.get("cursors") or {}, "cursors")
     unknown = sorted((set(selects) | set(cursors)) - set(expressions))
     if unknown:

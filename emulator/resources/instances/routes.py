@@ -37,7 +37,7 @@ def _context(request: Request, parameters: dict[str, Any] | None = None) -> tupl
 
 
 async def _body(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
-    body = expect_object(await read_json(request, allow_empty=True), "")
+    body = expect_object(await read_json(request), "")
     reject_unknown(body, allowed, "")
     return body
 
@@ -72,7 +72,9 @@ async def list_instances(request: Request) -> Response:
     limit = get_limit(body, default=1000, maximum=LIST_MAX)
     found = matching(part, ctx, kind, selection, body)
     page, cursor = offset_page(found, limit, body.get("cursor"))
-    out: dict[str, Any] = {"items": [instance_wire(i, selection, ctx) for i in page], "nextCursor": cursor}
+    out: dict[str, Any] = {"items": [instance_wire(i, selection, ctx) for i in page]}
+    if cursor is not None:
+        out["nextCursor"] = cursor
     if get_bool(body, "includeTyping", ""):
         out["typing"] = typing_of(selection, ctx)
     return JSONResponse(out)
@@ -88,6 +90,11 @@ def _refs(items: list[Any]) -> list[tuple[str, str, str]]:
         if kind not in ("node", "edge"):
             raise bad_request(f"{where}.instanceType must be 'node' or 'edge'")
         ref = instance_ref({"space": obj.get("space"), "externalId": obj.get("externalId")}, where)
+        version = obj.get("existingVersion")
+        if "existingVersion" in obj and (
+            isinstance(version, bool) or not isinstance(version, int) or version < 0
+        ):
+            raise bad_request(f"{where}.existingVersion must be a non-negative integer")
         keys.append((str(kind), ref["space"], ref["externalId"]))
     return keys
 

@@ -266,20 +266,37 @@ class ModelsPart:
         view = self.view(key)
         assert view is not None
         if view.get("isGlobal"):
-            return copy.deepcopy(view)
-        properties = {
-            name: self._property_wire(prop)
-            for name, prop in self.view_properties(key, inherited=inherited).items()
-        }
+            properties = copy.deepcopy(view["properties"])  # stored as CDF answers them
+        else:
+            own = self.view_properties(key, inherited=inherited)
+            properties = {name: self._property_wire(prop) for name, prop in own.items()}
+        for prop in properties.values():
+            if str(prop.get("connectionType", "")).endswith("reverse_direct_relation"):
+                prop.setdefault("targetsList", self._targets_list(prop["through"]))
         mapped = {container_key(p["container"]) for p in properties.values() if "container" in p}
-        used = {self.container(c)["usedFor"] for c in mapped if self.container(c) is not None}  # type: ignore[index]
+        used = {c["usedFor"] for c in (self.container(k) for k in mapped) if c is not None}
         out = {k: copy.deepcopy(v) for k, v in view.items() if k != "properties"}
         out["properties"] = properties
-        out["usedFor"] = used.pop() if len(used) == 1 else ("all" if used else "node")
+        if not view.get("isGlobal"):
+            out["usedFor"] = used.pop() if len(used) == 1 else ("all" if used else "node")
+        out["queryable"] = True
         out["mappedContainers"] = [
             {"space": s, "externalId": x, "type": "container"} for s, x in sorted(mapped)
         ]
         return out
+
+    def _targets_list(self, through: Record) -> bool:
+        """Whether a reverse relation goes through a list of direct relations (``targetsList``)."""
+        source, name = through["source"], through["identifier"]
+        if source.get("type") == "container":
+            definition = (self.container(container_key(source)) or {}).get("properties", {}).get(name, {})
+        else:
+            prop = self.view_properties(view_key(source)).get(name, {})
+            if "container" not in prop:
+                return False
+            container = self.container(container_key(prop["container"])) or {}
+            definition = container.get("properties", {}).get(prop["containerPropertyIdentifier"], {})
+        return bool(definition.get("type", {}).get("list", False))
 
     def _property_wire(self, prop: Record) -> Record:
         if "container" not in prop:
