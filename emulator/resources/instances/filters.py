@@ -33,12 +33,21 @@ class Context:
         self.part = part
         self.parameters = parameters or {}
         self._sources: dict[tuple[str, ...], Source] = {}
+        self._filters: dict[tuple[str, ...], Predicate] = {}
 
     def source(self, ref: dict[str, Any]) -> Source:
         key = tuple(str(v) for v in ref.values())
         if key not in self._sources:
             self._sources[key] = resolve(self.models, ref)
         return self._sources[key]
+
+    def view_filter(self, source: Source) -> Predicate:
+        """A view's own filter, compiled once per request."""
+        key = ("filter", *(str(v) for v in source.ref.values()))
+        found = self._filters.get(key)
+        if found is None:
+            found = self._filters[key] = compile_filter(self, source.filter)
+        return found
 
     def value(self, raw: Any, where: str) -> Any:
         if isinstance(raw, dict) and set(raw) == {"parameter"}:
@@ -208,9 +217,12 @@ def has_data(instance: Instance, source: Source, ctx: Context) -> bool:
     """An instance has data in a container when it holds values there; in a view when it has data
     in every container the view maps (or matches the view's own filter, when it has one)."""
     if source.kind == "view" and source.filter is not None:
-        return compile_filter(ctx, source.filter)(instance)
-    containers = source.containers() if source.kind == "view" else {(source.space, source.ref["externalId"])}
-    return bool(containers) and all(c in instance.data for c in containers)
+        return ctx.view_filter(source)(instance)
+    containers = source.mapped if source.kind == "view" else ((source.space, source.ref["externalId"]),)
+    data = instance.data
+    if not containers:
+        return False
+    return all(key in data for key in containers)
 
 
 def _has_data(ctx: Context, arg: Any, at: str) -> Predicate:

@@ -6,7 +6,7 @@ holds the value and how that property is defined (its type, nullability, default
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.errors import bad_request
@@ -33,20 +33,21 @@ class Source:
     connections: dict[str, dict[str, Any]]  # edge connections and reverse direct relations
     filter: dict[str, Any] | None = None
     used_for: str = "node"
+    mapped: frozenset[ContainerKey] = field(init=False)
+    label: str = field(init=False)  # its key under properties[space]: "xid/version" or "xid"
+
+    def __post_init__(self) -> None:
+        # Computed once: has_data and the wire ask for them for every instance of a listing.
+        self.mapped = frozenset(m.container for m in self.properties.values())
+        version = f"/{self.ref['version']}" if self.kind == "view" else ""
+        self.label = f"{self.ref['externalId']}{version}"
 
     @property
     def space(self) -> str:
         return str(self.ref["space"])
 
-    @property
-    def label(self) -> str:
-        """Its key under ``properties[space]`` on the wire: ``xid/version`` or ``xid``."""
-        if self.kind == "view":
-            return f"{self.ref['externalId']}/{self.ref['version']}"
-        return str(self.ref["externalId"])
-
-    def containers(self) -> set[ContainerKey]:
-        return {m.container for m in self.properties.values()}
+    def containers(self) -> frozenset[ContainerKey]:
+        return self.mapped
 
 
 def parse_source_ref(value: Any, where: str) -> dict[str, Any]:

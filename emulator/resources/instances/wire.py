@@ -34,6 +34,7 @@ def parse_sources(ctx: Context, value: Any, where: str = "sources") -> Selection
 
 def properties_of(instance: Instance, selection: Selection, ctx: Context) -> dict[str, Any]:
     out: dict[str, dict[str, Any]] = {}
+    data = instance.data
     for source, names in selection:
         if not has_data(instance, source, ctx):
             continue
@@ -41,11 +42,16 @@ def properties_of(instance: Instance, selection: Selection, ctx: Context) -> dic
         for name, mapped in source.properties.items():
             if names is not None and name not in names:
                 continue
-            held = instance.data.get(mapped.container)
-            if held is not None and mapped.identifier in held:
-                values[name] = held[mapped.identifier]
+            held = data.get(mapped.container)
+            if held is not None:
+                value = held.get(mapped.identifier, _ABSENT)
+                if value is not _ABSENT:
+                    values[name] = value
         out.setdefault(source.space, {})[source.label] = values
     return out
+
+
+_ABSENT = object()
 
 
 def instance_wire(instance: Instance, selection: Selection, ctx: Context) -> dict[str, Any]:
