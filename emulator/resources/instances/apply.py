@@ -16,15 +16,13 @@ from typing import Any
 
 from emulator.errors import CogniteAPIError, bad_request
 from emulator.resources.instances.domain import ContainerKey, Instance, InstanceKey, InstancesPart
-from emulator.resources.instances.sources import Source, parse_source_ref, resolve
+from emulator.resources.instances.sources import Source, instance_ref, parse_source_ref, resolve
 from emulator.resources.instances.values import ValueProblem, check_value, direct_targets, invalid
 from emulator.resources.models import cdm
 from emulator.resources.models.domain import ModelsPart
-from emulator.resources.models.parse import check_space
 from emulator.validation import expect_object, get_bool, reject_unknown
 
 MAX_APPLY = 1000
-XID_MAX = 256
 
 
 @dataclass(slots=True)
@@ -60,15 +58,6 @@ def parse_flags(body: dict[str, Any]) -> Flags:
         skip_conflicts=get_bool(body, "skipOnVersionConflict", ""),
         replace=get_bool(body, "replace", ""),
     )
-
-
-def instance_ref(value: Any, where: str) -> dict[str, str]:
-    obj = expect_object(value, where)
-    reject_unknown(obj, ("space", "externalId"), where)
-    xid = obj.get("externalId")
-    if not isinstance(xid, str) or not 1 <= len(xid) <= XID_MAX or "\x00" in xid:
-        raise bad_request(f"{where}.externalId must be a string of 1 to {XID_MAX} characters")
-    return {"space": check_space(obj.get("space"), where), "externalId": xid}
 
 
 def parse_write(item: Any, where: str, models: ModelsPart) -> Write:

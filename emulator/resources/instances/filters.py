@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator.errors import bad_request
 from emulator.resources.instances.domain import Instance, InstancesPart
-from emulator.resources.instances.sources import Mapped, Source, parse_source_ref, resolve
+from emulator.resources.instances.sources import Mapped, Source, instance_ref, parse_source_ref, resolve
 from emulator.resources.instances.values import timestamp_ms
 from emulator.resources.models.domain import ModelsPart
 
@@ -166,7 +166,8 @@ def compile_filter(ctx: Context, spec: Any, where: str = "filter", depth: int = 
     if op == "instanceReferences":
         if not isinstance(arg, list):
             raise bad_request(f"{at} must be a list of {{space, externalId}}")
-        wanted = {(r.get("space"), r.get("externalId")) for r in arg if isinstance(r, dict)}
+        refs = [instance_ref(r, f"{at}[{n}]") for n, r in enumerate(arg)]
+        wanted = {(r["space"], r["externalId"]) for r in refs}
         return lambda i: (i.space, i.external_id) in wanted
     if not isinstance(arg, dict):
         raise bad_request(f"{at} must be an object")

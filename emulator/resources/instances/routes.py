@@ -11,7 +11,7 @@ from starlette.routing import Route
 from emulator.errors import bad_request
 from emulator.resources.common import ids_of, now_of, part_of, store_of
 from emulator.resources.instances import hooks, query
-from emulator.resources.instances.apply import MAX_APPLY, apply, instance_ref, parse_flags
+from emulator.resources.instances.apply import MAX_APPLY, apply, parse_flags
 from emulator.resources.instances.domain import InstancesPart
 from emulator.resources.instances.filters import Context
 from emulator.resources.instances.read import (
@@ -22,6 +22,7 @@ from emulator.resources.instances.read import (
     search,
     view_source,
 )
+from emulator.resources.instances.sources import instance_ref
 from emulator.resources.instances.wire import Selection, instance_wire, parse_sources, typing_of
 from emulator.resources.models.domain import ModelsPart
 from emulator.validation import expect_object, get_bool, get_items, get_limit, read_json, reject_unknown
@@ -39,7 +40,23 @@ def _context(request: Request, parameters: dict[str, Any] | None = None) -> tupl
 async def _body(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
     body = expect_object(await read_json(request), "")
     reject_unknown(body, allowed, "")
+    if "debug" in body:
+        _check_debug(body["debug"])
     return body
+
+
+DEBUG_FLAGS = ("emitResults", "includeTranslatedQuery", "includePlan", "profile")
+
+
+def _check_debug(value: Any) -> None:
+    """``debug`` is accepted and ignored (the emulator has no query planner), but checked."""
+    debug = expect_object(value, "debug")
+    reject_unknown(debug, (*DEBUG_FLAGS, "timeout"), "debug")
+    for flag in DEBUG_FLAGS:
+        get_bool(debug, flag, "debug")
+    timeout = debug.get("timeout")
+    if "timeout" in debug and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0):
+        raise bad_request("debug.timeout must be a non-negative integer")
 
 
 async def apply_instances(request: Request) -> Response:
@@ -86,7 +103,7 @@ def _refs(items: list[Any]) -> list[tuple[str, str, str]]:
         where = f"items[{i}]"
         obj = expect_object(item, where)
         reject_unknown(obj, ("instanceType", "space", "externalId", "existingVersion"), where)
-        kind = obj.get("instanceType", "node")
+        kind = obj.get("instanceType")
         if kind not in ("node", "edge"):
             raise bad_request(f"{where}.instanceType must be 'node' or 'edge'")
         ref = instance_ref({"space": obj.get("space"), "externalId": obj.get("externalId")}, where)

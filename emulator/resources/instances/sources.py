@@ -15,6 +15,7 @@ from emulator.resources.models.parse import check_space, check_version, check_xi
 from emulator.validation import expect_object, reject_unknown
 
 ContainerKey = tuple[str, str]
+XID_MAX = 256  # instance external ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,15 @@ class Source:
 
     def containers(self) -> frozenset[ContainerKey]:
         return self.mapped
+
+
+def instance_ref(value: Any, where: str) -> dict[str, str]:
+    obj = expect_object(value, where)
+    reject_unknown(obj, ("space", "externalId"), where)
+    xid = obj.get("externalId")
+    if not isinstance(xid, str) or not 1 <= len(xid) <= XID_MAX or "\x00" in xid:
+        raise bad_request(f"{where}.externalId must be a string of 1 to {XID_MAX} characters")
+    return {"space": check_space(obj.get("space"), where), "externalId": xid}
 
 
 def parse_source_ref(value: Any, where: str) -> dict[str, Any]:
