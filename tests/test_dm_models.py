@@ -149,3 +149,16 @@ def test_schema_is_in_the_state_dump(dm_env: Env) -> None:
     make_schema(client)
     dumped = emu.state()["projects"]["dm-project"]["parts"]["datamodeling.models"]
     assert {c["externalId"] for c in dumped["containers"]} == {"Pump", "Site"}
+
+
+def test_views_implementing_each_other_are_refused(dm_env: Env) -> None:
+    emu, client = dm_env
+    make_schema(client)
+    client.data_modeling.views.apply(dm.ViewApply(SPACE, "A", "v1", implements=[PUMP]))
+    before = emu.state()
+    with pytest.raises(CogniteAPIError) as err:
+        client.data_modeling.views.apply(
+            dm.ViewApply(SPACE, "Pump", "v1", implements=[dm.ViewId(SPACE, "A", "v1")])
+        )
+    assert err.value.code == 400 and "implements itself" in err.value.message
+    assert emu.state() == before

@@ -158,6 +158,7 @@ class ModelsPart:
     def apply_views(self, items: list[Record], now: int) -> list[Record]:
         with self.lock:
             pending = {view_key(v): v for v in items}
+            before = dict(self.views)
             for i, item in enumerate(items):
                 self._check_view(item, f"items[{i}]", pending)
             out = []
@@ -172,8 +173,13 @@ class ModelsPart:
                 )
                 self.views[key] = record
                 out.append(record)
-            for key in pending:
-                _check_cycles(self, key)
+            try:
+                for key in pending:
+                    _check_cycles(self, key)
+            except CogniteAPIError:
+                # All or none: put back what the request replaced.
+                self.views = before
+                raise
             return [self.view_wire(view_key(r)) for r in out]
 
     def _check_view(self, item: Record, where: str, pending: dict[ViewKey, Record]) -> None:
