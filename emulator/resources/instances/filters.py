@@ -160,6 +160,8 @@ def compile_filter(ctx: Context, spec: Any, where: str = "filter", depth: int = 
         inner = compile_filter(ctx, arg, at, depth + 1)
         return lambda i: not inner(i)
     if op == "matchAll":
+        if arg != {}:
+            raise bad_request(f"{at} must be an empty object")
         return lambda i: True
     if op == "hasData":
         return _has_data(ctx, arg, at)

@@ -23,6 +23,7 @@ from emulator.resources.instances.filters import Context, compile_filter, resolv
 from emulator.resources.instances.read import offset_page, sorter
 from emulator.resources.instances.wire import instance_wire, parse_sources, typing_of
 from emulator.resources.paging import decode_cursor, encode_cursor
+from emulator.spec import check_schema
 from emulator.validation import expect_object, reject_unknown
 
 DEFAULT_LIMIT = 100
@@ -32,7 +33,11 @@ MAX_HOPS = 100
 
 
 def parameters(body: dict[str, Any]) -> dict[str, Any]:
-    return expect_object(body.get("parameters") or {}, "parameters")
+    """Query parameters, each checked against the official schema of a raw property value."""
+    found = expect_object(body.get("parameters") or {}, "parameters")
+    for name, value in found.items():
+        check_schema("RawPropertyValueV3", value, f"parameters.{name}")
+    return found
 
 
 def _order(expressions: dict[str, Any]) -> list[str]:

@@ -40,11 +40,25 @@ def _context(request: Request, parameters: dict[str, Any] | None = None) -> tupl
 async def _body(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
     body = expect_object(await read_json(request), "")
     reject_unknown(body, allowed, "")
+    for key, value in body.items():
+        if value is None:
+            raise bad_request(f"{key} must not be null")
+    for flag in BODY_FLAGS:
+        get_bool(body, flag, "")
     if "debug" in body:
         _check_debug(body["debug"])
     return body
 
 
+BODY_FLAGS = (
+    "includeTyping",
+    "allowExpiredCursorsAndAcceptMissedDeletes",
+    "autoCreateStartNodes",
+    "autoCreateEndNodes",
+    "autoCreateDirectRelations",
+    "skipOnVersionConflict",
+    "replace",
+)
 DEBUG_FLAGS = ("emitResults", "includeTranslatedQuery", "includePlan", "profile")
 
 
