@@ -79,7 +79,7 @@ def parse_write(item: Any, where: str, models: ModelsPart) -> Write:
     if kind == "edge":
         write.start = instance_ref(obj.get("startNode"), f"{where}.startNode")
         write.end = instance_ref(obj.get("endNode"), f"{where}.endNode")
-    sources = obj.get("sources") or []
+    sources = obj.get("sources", [])
     if not isinstance(sources, list) or len(sources) > 10:
         raise bad_request(f"{where}.sources must be a list of at most 10 sources")
     for i, entry in enumerate(sources):
@@ -89,7 +89,7 @@ def parse_write(item: Any, where: str, models: ModelsPart) -> Write:
         source = resolve(models, parse_source_ref(entry.get("source"), f"{at}.source"))
         if source.used_for not in (kind, "all"):
             raise bad_request(f"{at}: {source.kind} {source.label} cannot hold data of {kind}s")
-        properties = expect_object(entry.get("properties") or {}, f"{at}.properties")
+        properties = expect_object(entry.get("properties", {}), f"{at}.properties")
         for name in properties:
             if name in source.connections:
                 raise bad_request(f"{at}.properties.{name}: connection properties cannot be written")

@@ -34,7 +34,7 @@ MAX_HOPS = 100
 
 def parameters(body: dict[str, Any]) -> dict[str, Any]:
     """Query parameters, each checked against the official schema of a raw property value."""
-    found = expect_object(body.get("parameters") or {}, "parameters")
+    found = expect_object(body.get("parameters", {}), "parameters")
     for name, value in found.items():
         check_schema("RawPropertyValueV3", value, f"parameters.{name}")
     return found
@@ -216,7 +216,7 @@ def run(part: InstancesPart, ctx: Context, body: dict[str, Any], *, sync: bool) 
     if body.get("select") is None:
         raise bad_request("Missing required field: select")
     selects = expect_object(body["select"], "select")
-    cursors = expect_object(body.get("cursors") or {}, "cursors")
+    cursors = expect_object(body.get("cursors", {}), "cursors")
     unknown = sorted((set(selects) | set(cursors)) - set(expressions))
     if unknown:
         raise bad_request(f"select/cursors name unknown result sets: {', '.join(unknown)}")
@@ -249,7 +249,7 @@ def run(part: InstancesPart, ctx: Context, body: dict[str, Any], *, sync: bool) 
             spec = expect_object(expr.get("nodes") or expr.get("edges"), f"{where}.{kind}s")
             found = (_nodes if kind == "node" else _edges)(part, ctx, spec, sets, f"{where}.{kind}s")
             limit = _limit(expr, where)
-            select = expect_object(selects.get(name) or {}, f"select.{name}")
+            select = expect_object(selects.get(name, {}), f"select.{name}")
             reject_unknown(select, ("sources", "sort", "limit"), f"select.{name}")
             selection = parse_sources(ctx, select.get("sources"), f"select.{name}.sources")
             cursor: str | None
