@@ -48,7 +48,12 @@ def build(model: dict[str, Any], origin: str) -> dict[str, Any]:
                 prop["container"]["type"] = "container"  # the API's references carry their type
                 prop.setdefault("constraintState", {})
             through = prop.get("through", {}).get("source")
-            for ref in (prop.get("source"), prop.get("type", {}).get("source"), prop.get("edgeSource"), through):
+            for ref in (
+                prop.get("source"),
+                prop.get("type", {}).get("source"),
+                prop.get("edgeSource"),
+                through,
+            ):
                 if isinstance(ref, dict):
                     ref.setdefault("type", "view" if "version" in ref else "container")
     containers: dict[tuple[str, str], dict[str, Any]] = {}
