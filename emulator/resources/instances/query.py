@@ -216,6 +216,8 @@ def run(part: InstancesPart, ctx: Context, body: dict[str, Any], *, sync: bool) 
     if body.get("select") is None:
         raise bad_request("Missing required field: select")
     selects = expect_object(body["select"], "select")
+    if not selects:
+        raise bad_request("select must name at least one result set")
     cursors = expect_object(body.get("cursors", {}), "cursors")
     unknown = sorted((set(selects) | set(cursors)) - set(expressions))
     if unknown:
