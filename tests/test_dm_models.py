@@ -162,3 +162,18 @@ def test_views_implementing_each_other_are_refused(dm_env: Env) -> None:
         )
     assert err.value.code == 400 and "implements itself" in err.value.message
     assert emu.state() == before
+
+
+def test_deleting_a_container_takes_its_data(dm_env: Env) -> None:
+    _, client = dm_env
+    make_schema(client)
+    client.data_modeling.instances.apply(
+        dm.NodeApply(SPACE, "n", sources=[dm.NodeOrEdgeData(SITE, {"name": "N"})])
+    )
+    with pytest.raises(CogniteAPIError) as err:
+        client.data_modeling.spaces.delete(SPACE)
+    assert err.value.code == 409
+    client.data_modeling.containers.delete((SPACE, "Site"))
+    node = client.data_modeling.instances.retrieve((SPACE, "n")).nodes[0]
+    assert node.version == 2
+    assert client.data_modeling.instances.list(filter=dm.filters.HasData(views=[SITE]), limit=-1) == []

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.errors import bad_request
+from emulator.errors import CogniteAPIError, bad_request
 from emulator.resources.common import now_of, part_of
+from emulator.resources.instances.domain import InstancesPart
 from emulator.resources.models import parse
 from emulator.resources.models.domain import ModelsPart, Record, view_key
 from emulator.resources.paging import decode_cursor, encode_cursor
@@ -94,6 +95,10 @@ async def spaces_by_ids(request: Request) -> Response:
 
 async def delete_spaces(request: Request) -> Response:
     wanted = await _items(request, parse.space_id)
+    instances = part_of(request, InstancesPart)
+    held = [s for s in wanted if instances.in_space(s)]
+    if held:
+        raise CogniteAPIError(409, f"Cannot delete space {held[0]!r}: it still holds instances")
     gone = part_of(request, ModelsPart).delete_spaces(wanted)
     return _answer([{"space": s} for s in gone])
 
@@ -125,6 +130,9 @@ async def containers_by_ids(request: Request) -> Response:
 async def delete_containers(request: Request) -> Response:
     wanted = await _items(request, _container_id)
     gone = part_of(request, ModelsPart).delete_containers(wanted)
+    instances = part_of(request, InstancesPart)
+    for key in gone:
+        instances.drop_container(key, now_of(request))  # a container's data goes with it
     return _answer([{"space": s, "externalId": x} for s, x in gone])
 
 
