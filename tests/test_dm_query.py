@@ -45,6 +45,7 @@ def test_query_traversals_and_select(dm_env: Env) -> None:
     query = Query(
         with_={
             "start": NodeResultSetExpression(filter=f.Equals(XID, "p0")),
+            "every": NodeResultSetExpression(limit=1000),
             "hops": EdgeResultSetExpression(from_="start", max_distance=2, direction="outwards"),
             "reached": NodeResultSetExpression(from_="hops"),
             "far": EdgeResultSetExpression(
@@ -63,6 +64,7 @@ def test_query_traversals_and_select(dm_env: Env) -> None:
     )
     result = client.data_modeling.instances.query(query)
     assert ids(result, "start") == ["p0"]
+    assert len(result["every"]) == 7  # six pumps and the site
     assert ids(result, "hops") == ["p0->p1", "p1->p2"]
     assert ids(result, "reached") == ["p1", "p2"]
     assert result["reached"][0].properties[PUMP] == {"flow": 1.0}

@@ -51,11 +51,11 @@ def _order(expressions: dict[str, Any]) -> list[str]:
         if name in visiting:
             raise bad_request(f"with.{name}: result sets depend on each other in a cycle")
         visiting.add(name)
-        expr = expressions[name]
-        body = expr.get("nodes") or expr.get("edges") or {}
+        expr = expect_object(expressions[name], f"with.{name}")
+        body = expect_object(expr.get("nodes", expr.get("edges", {})), f"with.{name}")
         source = body.get("from")
         if source is not None:
-            if source not in expressions:
+            if not isinstance(source, str) or source not in expressions:
                 raise bad_request(f"with.{name}.from: unknown result set {str(source)[:40]!r}")
             visit(source)
         visiting.discard(name)
@@ -248,7 +248,7 @@ def run(part: InstancesPart, ctx: Context, body: dict[str, Any], *, sync: bool) 
             if ("nodes" in expr) == ("edges" in expr):
                 raise bad_request(f"{where} must have exactly one of nodes or edges")
             kind = "node" if "nodes" in expr else "edge"
-            spec = expect_object(expr.get("nodes") or expr.get("edges"), f"{where}.{kind}s")
+            spec = expect_object(expr["nodes"] if kind == "node" else expr["edges"], f"{where}.{kind}s")
             found = (_nodes if kind == "node" else _edges)(part, ctx, spec, sets, f"{where}.{kind}s")
             limit = _limit(expr, where)
             select = expect_object(selects.get(name, {}), f"select.{name}")
