@@ -100,6 +100,7 @@ def test_schema_operations_conform(case) -> None:  # type: ignore[no-untyped-def
     check_case(case, excluded_for(case))
 
 
+@pytest.mark.timeout(900)  # generating from the recursive filter schemas is slow on a busy machine
 @INSTANCES.parametrize()
 @FEWEST
 def test_instance_operations_conform(case) -> None:  # type: ignore[no-untyped-def]

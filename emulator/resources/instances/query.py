@@ -53,6 +53,10 @@ def _order(expressions: dict[str, Any]) -> list[str]:
         visiting.add(name)
         expr = expect_object(expressions[name], f"with.{name}")
         body = expect_object(expr.get("nodes", expr.get("edges", {})), f"with.{name}")
+        for part_of_expr in (expr, body):
+            for key, value in part_of_expr.items():
+                if value is None:
+                    raise bad_request(f"with.{name}.{key} must not be null")
         source = body.get("from")
         if source is not None:
             if not isinstance(source, str) or source not in expressions:
