@@ -17,7 +17,9 @@ from emulator.state import StatePart
 
 # Package names under emulator/resources/, in routing order (fixed paths of one family must not
 # be shadowed by another's path parameters).
-FAMILIES: tuple[str, ...] = ("files", "assets", "events", "labels", "units", "datapoints", "timeseries")
+FAMILIES: tuple[str, ...] = (
+    "files", "assets", "events", "labels", "units", "datapoints", "timeseries", "models", "instances",
+)  # fmt: skip
 
 
 def routes() -> list[BaseRoute]:
