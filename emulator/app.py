@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
-from emulator import openapi
+from emulator import openapi, surface
 from emulator.auth import AuthMiddleware
 from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
@@ -39,7 +39,7 @@ def build_app(emulator: FunctionsEmulator) -> Starlette:
     from emulator.roma.routes import routes as roma_routes
 
     routes: list[BaseRoute] = [
-        Mount(API_PREFIX, routes=project_routes()),
+        Mount(API_PREFIX, routes=surface.complete(project_routes())),
         Mount("/globus-timer", routes=globus_routes),
         *roma_routes,  # ROMA Connect paths start at the root: /v2/{project_id}/fdi/...
     ]
