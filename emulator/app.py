@@ -13,6 +13,7 @@ from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
 from emulator.middleware import DueRunsMiddleware
 from emulator.resources import calls, families, files, functions, schedules, sessions
+from emulator.resources.iam import routes as iam_routes
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
@@ -40,6 +41,7 @@ def build_app(emulator: FunctionsEmulator) -> Starlette:
 
     routes: list[BaseRoute] = [
         Mount(API_PREFIX, routes=surface.complete(project_routes())),
+        *iam_routes.root_routes,  # GET /api/v1/token/inspect: the SDK asks it outside any project
         Mount("/globus-timer", routes=globus_routes),
         *roma_routes,  # ROMA Connect paths start at the root: /v2/{project_id}/fdi/...
     ]
