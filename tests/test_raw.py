@@ -52,14 +52,14 @@ def test_rows_insert_retrieve_list_delete(sdk: CogniteClient) -> None:
     assert row is not None and row.columns == {"a": 1, "b": "x"}
     assert row.last_updated_time == 1767225600000
     assert sdk.raw.rows.retrieve("db", "t", "nope") is None
-    assert [r.key for r in sdk.raw.rows.list("db", "t", limit=None)] == ["r1", "r2", "r3"]
-    only_a = sdk.raw.rows.list("db", "t", columns=["a"], limit=None)
+    assert [r.key for r in sdk.raw.rows.list("db", "t", limit=1000)] == ["r1", "r2", "r3"]
+    only_a = sdk.raw.rows.list("db", "t", columns=["a"], limit=1000)
     assert [r.columns for r in only_a] == [{"a": 1}, {"a": 2}, {}]
-    assert [r.columns for r in sdk.raw.rows.list("db", "t", columns=[], limit=None)] == [{}, {}, {}]
+    assert [r.columns for r in sdk.raw.rows.list("db", "t", columns=[], limit=1000)] == [{}, {}, {}]
     sdk.raw.rows.insert("db", "t", {"r1": {"c": True}})  # a row's columns are replaced whole
     assert sdk.raw.rows.retrieve("db", "t", "r1").columns == {"c": True}  # type: ignore[union-attr]
     sdk.raw.rows.delete("db", "t", ["r2", "never-there"])
-    assert [r.key for r in sdk.raw.rows.list("db", "t", limit=None)] == ["r1", "r3"]
+    assert [r.key for r in sdk.raw.rows.list("db", "t", limit=1000)] == ["r1", "r3"]
 
 
 def test_rows_need_their_table_unless_ensure_parent(sdk: CogniteClient) -> None:
@@ -76,17 +76,19 @@ def test_last_updated_time_filters_follow_the_clock(emu: FunctionsEmulator, sdk:
     t0 = emu.clock.now_ms()
     emu.clock.advance(seconds=60)
     sdk.raw.rows.insert("db", "t", {"new": {"v": 2}})
-    newer = sdk.raw.rows.list("db", "t", min_last_updated_time=t0, limit=None)  # exclusive
+    newer = sdk.raw.rows.list("db", "t", min_last_updated_time=t0, limit=1000)  # exclusive
     assert [r.key for r in newer] == ["new"]
-    older = sdk.raw.rows.list("db", "t", max_last_updated_time=t0, limit=None)
+    older = sdk.raw.rows.list("db", "t", max_last_updated_time=t0, limit=1000)
     assert [r.key for r in older] == ["old"]
 
 
 def test_many_rows_page_and_partition(sdk: CogniteClient) -> None:
+    # limit=None makes the SDK read in parallel through /cursors; its reader polls a queue every
+    # 0.5 s, so tests that need no parallelism pass a finite limit instead.
     rows = {f"k{i:05}": {"i": i} for i in range(2500)}
     sdk.raw.rows.insert("db", "big", rows, ensure_parent=True)
-    assert len(sdk.raw.rows.list("db", "big", limit=None)) == 2500
-    parallel = sdk.raw.rows.list("db", "big", limit=None, partitions=4)
+    assert len(sdk.raw.rows.list("db", "big", limit=10_000)) == 2500
+    parallel = sdk.raw.rows.list("db", "big", limit=None)  # the SDK reads in parallel
     assert sorted(r.key for r in parallel) == sorted(rows)
     assert len(sdk.raw.rows.list("db", "big", limit=1200)) == 1200
     chunks = list(sdk.raw.rows("db", "big", chunk_size=1000))
@@ -96,7 +98,7 @@ def test_many_rows_page_and_partition(sdk: CogniteClient) -> None:
 def test_retrieve_dataframe(sdk: CogniteClient) -> None:
     pytest.importorskip("pandas")
     sdk.raw.rows.insert("db", "t", {"a": {"x": 1, "y": "p"}, "b": {"x": 2, "y": "q"}}, ensure_parent=True)
-    frame = sdk.raw.rows.retrieve_dataframe("db", "t", limit=None)
+    frame = sdk.raw.rows.retrieve_dataframe("db", "t", limit=1000)
     assert list(frame.index) == ["a", "b"] and list(frame["x"]) == [1, 2]
     frame = sdk.raw.rows.retrieve_dataframe("db", "t", limit=None, partitions=2)
     assert sorted(frame.index) == ["a", "b"]
