@@ -12,7 +12,8 @@ from emulator.auth import AuthMiddleware
 from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
 from emulator.middleware import DueRunsMiddleware
-from emulator.resources import calls, families, files, functions, schedules, sessions
+from emulator.overrides import OverrideMiddleware
+from emulator.resources import calls, families, files, functions, schedules, seed_admin, sessions
 from emulator.resources.iam import routes as iam_routes
 
 if TYPE_CHECKING:
@@ -51,10 +52,12 @@ def build_app(emulator: FunctionsEmulator) -> Starlette:
         pass
     else:
         routes.insert(0, Mount("/_emulator", routes=admin.routes))
+    routes.insert(0, seed_admin.route)  # POST /_emulator/seed, before the /_emulator Mount
     from emulator.ui import routes as ui  # the dashboard; before the /_emulator Mount, which would shadow it
 
     routes[0:0] = ui.routes
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    app.add_middleware(OverrideMiddleware, overrides=emulator.overrides)  # innermost: auth, faults apply
     app.add_middleware(DueRunsMiddleware, emulator=emulator)
     app.add_middleware(FaultMiddleware, faults=emulator.faults)
     app.add_middleware(AuthMiddleware, policy=emulator.auth)

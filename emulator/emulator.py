@@ -8,7 +8,7 @@ import tempfile
 import textwrap
 import weakref
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from inspect import getsource
 from pathlib import Path
@@ -25,6 +25,7 @@ from emulator.faults import Faults
 from emulator.ids import IdGenerator
 from emulator.invoker import Invoker
 from emulator.limits import Limits
+from emulator.overrides import Overrides
 from emulator.resources.functions import create_function, function_json
 from emulator.scheduler import Scheduler
 from emulator.state import Backend, FileRecord
@@ -56,6 +57,9 @@ class FunctionsEmulator:
         raise_server_exceptions: re-raise emulator bugs in the test instead of answering 500.
         id_seed: seeds the id generator: ids look like CDF's (large, unique across resource types)
             and the same seed gives the same ids in the same order.
+        overrides: your own fakes for some APIs, by path prefix relative to the project
+            (``{"/timeseries/synthetic": app}``: an ASGI app or a callable taking the request);
+            see emulator/overrides.py and :meth:`override`.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class FunctionsEmulator:
         auth: Literal["any", "strict"] = "any",
         raise_server_exceptions: bool = True,
         id_seed: int = 0,
+        overrides: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         if call_mode not in ("sync", "background"):
             raise ValueError(f"call_mode must be 'sync' or 'background', not {call_mode!r}")
@@ -97,6 +102,7 @@ class FunctionsEmulator:
         self._globus: Any = None
         self._roma: Any = None
         self.auth = AuthPolicy(auth)
+        self.overrides = Overrides(overrides)
         self.app = build_app(self)
         self._httpx = transport.asgi_httpx_client(self.app)
         if not raise_server_exceptions:
@@ -251,6 +257,21 @@ class FunctionsEmulator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def override(self, prefix: str, fake: Callable[..., Any] | None) -> None:
+        """Answer requests under ``prefix`` (e.g. "/timeseries/synthetic") with your own fake (an
+        ASGI app or a callable taking the request); None gives the prefix back to the emulator."""
+        if fake is None:
+            self.overrides.remove(prefix)
+        else:
+            self.overrides.add(prefix, fake)
+
+    def load(self, fixture: str | Path | dict[str, Any], project: str | None = None) -> dict[str, int]:
+        """Seed resources (data sets, RAW, extraction pipelines, groups) from a JSON/YAML fixture
+        file or a dict, through the emulator's own API; see emulator/seeding.py for the format."""
+        from emulator.seeding import load
+
+        return load(self, fixture, project)
 
     def run_due(self) -> list[Any]:
         """Fire the schedule runs that are due now (useful in "wall" and "system" clock modes)."""
