@@ -119,3 +119,24 @@ def test_admin_seed_over_a_real_server(emu: FunctionsEmulator) -> None:
         answer = httpx.post(f"{server.base_url}/_emulator/seed", json=FIXTURE)
         assert answer.status_code == 200
         assert server.client().raw.rows.retrieve("config", "settings", "threshold") is not None
+
+
+def test_a_state_file_keeps_every_new_resource(emu: FunctionsEmulator, tmp_path: Path) -> None:
+    from emulator.persistence import load, save
+
+    emu.load(FIXTURE)
+    path = tmp_path / "state.json"
+    save(emu, path)
+    restored = FunctionsEmulator(project="test-project")
+    try:
+        load(restored, path)
+        _check(restored)
+        client = restored.client()
+        pipe = client.extraction_pipelines.retrieve(external_id="sensor-sync")
+        assert pipe is not None and pipe.last_success is not None
+        assert len(client.extraction_pipelines.runs.list(external_id="sensor-sync")) == 1
+        assert [g.name for g in client.iam.groups.list()] == ["readers"]
+        fresh = client.data_sets.create({"externalId": "after-restore"}).id  # type: ignore[arg-type]
+        assert fresh not in {d.id for d in emu.client().data_sets.list(limit=None)}
+    finally:
+        restored.close()
