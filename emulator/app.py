@@ -5,16 +5,18 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
-from emulator import openapi
+from emulator import openapi, surface
 from emulator.auth import AuthMiddleware
 from emulator.context import Context
 from emulator.errors import EXCEPTION_HANDLERS
 from emulator.faults import FaultMiddleware
 from emulator.globus.routes import routes as globus_routes
 from emulator.middleware import DueRunsMiddleware, RequestIdMiddleware
-from emulator.resources import admin, families
+from emulator.overrides import OverrideMiddleware
+from emulator.resources import admin, families, seed_admin
 from emulator.resources.calls import routes as calls
 from emulator.resources.functions import routes as functions
+from emulator.resources.iam import routes as iam_routes
 from emulator.resources.schedules import routes as schedules
 from emulator.resources.sessions import routes as sessions
 from emulator.roma.admin import routes as roma_admin_routes
@@ -41,12 +43,15 @@ def build_app(context: Context) -> Starlette:
     """The app of one emulator; ``app.state.context`` is what every route reads."""
     routes: list[BaseRoute] = [
         *ui.routes,  # the dashboard; before the /_emulator Mount, which would shadow it
+        seed_admin.route,  # POST /_emulator/seed, before the /_emulator Mount
         Mount("/_emulator", routes=[*roma_admin_routes, *admin.routes]),
-        Mount(API_PREFIX, routes=project_routes()),
+        Mount(API_PREFIX, routes=surface.complete(project_routes())),
+        *iam_routes.root_routes,  # GET /api/v1/token/inspect: the SDK asks it outside any project
         Mount("/globus-timer", routes=globus_routes),
         *roma_routes,  # ROMA Connect paths start at the root: /v2/{project_id}/fdi/...
     ]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    app.add_middleware(OverrideMiddleware, overrides=context.overrides)  # innermost: auth, faults apply
     app.add_middleware(DueRunsMiddleware, clock=context.clock, timeline=context.timeline)
     app.add_middleware(FaultMiddleware, faults=context.faults)
     app.add_middleware(AuthMiddleware, policy=context.auth)

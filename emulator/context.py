@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
-from cognite.client import AsyncCogniteClient
+from cognite.client import AsyncCogniteClient, CogniteClient
 
 from emulator.auth import AuthPolicy
 from emulator.clock import Clock
@@ -25,6 +25,7 @@ from emulator.deploy_timing import DeployTiming
 from emulator.faults import Faults
 from emulator.ids import IdGenerator
 from emulator.limits import Limits
+from emulator.overrides import Overrides
 from emulator.schedule_queue import ScheduleQueue
 from emulator.state import Backend
 from emulator.timeline import Timeline
@@ -59,6 +60,9 @@ class Settings:
 class Clients(Protocol):
     """The clients the emulator hands out (implemented by ``emulator.clients.EmulatorClients``)."""
 
+    def client(self, project: str) -> CogniteClient:
+        """A CogniteClient wired in-process to this emulator (what ``emu.client()`` gives)."""
+
     def handler_client(self, project: str) -> Any:
         """The ``client`` argument of a handler running in ``project``; may raise (user factory)."""
 
@@ -70,6 +74,9 @@ class Clients(Protocol):
 
 
 class _Unwired:
+    def client(self, project: str) -> CogniteClient:
+        raise RuntimeError("the emulator's clients are not wired yet")
+
     def handler_client(self, project: str) -> Any:
         raise RuntimeError("the emulator's clients are not wired yet")
 
@@ -121,6 +128,7 @@ class Context:
         self.faults = Faults()
         self.auth = AuthPolicy(auth)
         self.facades = Facades()
+        self.overrides = Overrides()  # the user's fakes for some APIs, by path prefix
         self.clients: Clients = _Unwired()
         self._workdir: Path | None = None
         self._workdir_lock = threading.Lock()

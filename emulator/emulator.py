@@ -6,7 +6,7 @@ import io
 import textwrap
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from inspect import getsource
 from pathlib import Path
@@ -27,6 +27,7 @@ from emulator.faults import Faults
 from emulator.globus.timers import GlobusTimers
 from emulator.globus.wiring import globus_of
 from emulator.limits import Limits
+from emulator.overrides import Overrides
 from emulator.persistence import dump
 from emulator.resources.functions.domain import create_function
 from emulator.resources.functions.wire import function_json
@@ -63,6 +64,9 @@ class FunctionsEmulator:
             and the same seed gives the same ids in the same order.
         deploy_timing: a ``DeployTiming``: new functions stay Queued, then Deploying, for that many
             seconds of the emulator's clock before they are Ready or Failed (default: at once).
+        overrides: your own fakes for some APIs, by path prefix relative to the project
+            (``{"/timeseries/synthetic": app}``: an ASGI app or a callable taking the request);
+            see emulator/overrides.py and :meth:`override`.
     """
 
     def __init__(
@@ -81,6 +85,7 @@ class FunctionsEmulator:
         raise_server_exceptions: bool = True,
         id_seed: int = 0,
         deploy_timing: DeployTiming | None = None,
+        overrides: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         settings = Settings(
             project=project,
@@ -95,6 +100,7 @@ class FunctionsEmulator:
             float(timeout) if timeout is not None else settings.limits.timeout_minutes * 60.0
         )
         self.context = context = Context(settings, Clock(clock, start), id_seed=id_seed, auth=auth)
+        context.overrides = Overrides(overrides)
         self.app = build_app(context)
         self._clients = EmulatorClients(
             self.app, context, handler_client=handler_client, raise_server_exceptions=raise_server_exceptions
@@ -242,6 +248,21 @@ class FunctionsEmulator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def override(self, prefix: str, fake: Callable[..., Any] | None) -> None:
+        """Answer requests under ``prefix`` (e.g. "/timeseries/synthetic") with your own fake (an
+        ASGI app or a callable taking the request); None gives the prefix back to the emulator."""
+        if fake is None:
+            self.context.overrides.remove(prefix)
+        else:
+            self.context.overrides.add(prefix, fake)
+
+    def load(self, fixture: str | Path | dict[str, Any], project: str | None = None) -> dict[str, int]:
+        """Seed resources (data sets, RAW, extraction pipelines, groups) from a JSON/YAML fixture
+        file or a dict, through the emulator's own API; see emulator/seeding.py for the format."""
+        from emulator.seeding import load
+
+        return load(self.context, fixture, project)
 
     def run_due(self) -> list[Any]:
         """Fire the schedule runs that are due now (useful in "wall" and "system" clock modes)."""

@@ -1,4 +1,4 @@
-"""The emulator's own OpenAPI document, and 501 answers for official operations it does not implement.
+"""The emulator's own OpenAPI document (the 501 answers of the rest are emulator.surface's).
 
 The document is the official CDF OpenAPI subset (vendored in emulator/data/, as published), reduced
 to the operations the emulator implements, with the corrections listed in docs/coverage.md applied,
@@ -18,10 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.errors import CogniteAPIError
-from emulator.spec import documented_conflicts, nullable_cursors
-
-# (method, path) of the official subset that the emulator does not implement: they answer 501.
-NOT_IMPLEMENTED: dict[tuple[str, str], str] = {}
+from emulator.spec import METHODS, documented_conflicts, nullable_cursors
+from emulator.surface import served_in_project, template
 
 
 @cache
@@ -56,10 +54,16 @@ def corrected_spec(raw: dict[str, Any] | None = None) -> dict[str, Any]:
     return spec
 
 
-def emulator_spec(server_url: str) -> dict[str, Any]:
+def emulator_spec(server_url: str, served: set[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The subset's operations that the app serves (``served``: (method, path template) pairs from
+    ``emulator.surface.served``; None keeps every operation of the subset)."""
     spec = corrected_spec()
     spec["paths"] = {
-        path: {m: op for m, op in ops.items() if (m, path) not in NOT_IMPLEMENTED}
+        path: {
+            m: op
+            for m, op in ops.items()
+            if served is None or m not in METHODS or (m, template(path)) in served
+        }
         for path, ops in spec["paths"].items()
     }
     spec["paths"] = {
@@ -92,18 +96,9 @@ def check_component(name: str, value: Any, where: str = "Request body") -> None:
 
 async def openapi(request: Request) -> Response:
     base = str(request.base_url).rstrip("/")
-    return JSONResponse(emulator_spec(f"{base}/api/v1/projects/{request.path_params['project']}"))
+    project = request.path_params["project"]
+    have = served_in_project(request.app.routes)
+    return JSONResponse(emulator_spec(f"{base}/api/v1/projects/{project}", have))
 
 
-async def not_implemented(request: Request) -> Response:
-    path = request.url.path.split("/api/v1/projects/", 1)[-1].split("/", 1)[-1]
-    reason = NOT_IMPLEMENTED.get((request.method.lower(), "/" + path), "")
-    raise CogniteAPIError(
-        501, f"{request.method} /{path} is not implemented by the emulator. {reason}".strip()
-    )
-
-
-routes = [
-    Route("/openapi.json", openapi, methods=["GET"]),
-    *[Route(path, not_implemented, methods=[method.upper()]) for method, path in NOT_IMPLEMENTED],
-]
+routes = [Route("/openapi.json", openapi, methods=["GET"])]

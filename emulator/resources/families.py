@@ -18,6 +18,7 @@ from emulator.state import StatePart
 # Package names under emulator/resources/, in routing order (fixed paths of one family must not
 # be shadowed by another's path parameters).
 FAMILIES: tuple[str, ...] = (
+    "iam", "datasets", "raw", "extpipes",
     "files", "assets", "events", "labels", "units", "datapoints", "timeseries", "models", "instances",
 )  # fmt: skip
 

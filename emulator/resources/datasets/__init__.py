@@ -1,0 +1,1 @@
+"""Data sets: create, list/filter, aggregate count, retrieve by ids, update (CDF has no delete)."""

@@ -1,0 +1,1 @@
+"""Identity and access: token inspection, the requester's user profile, and groups."""
