@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "emulator"
 MAX_LINES = 450
 # The package's public face and the CLI entry point sit above the composition root.
-ROOT_USERS = {"emulator", "emulator.cli"}
+# Entry points may build the composition root: the package, the CLI, the coverage generator.
+ROOT_USERS = {"emulator", "emulator.cli", "emulator.coverage"}
 # Only the app assembles routes; everything else goes through the domain modules.
 ROUTE_ASSEMBLERS = {"emulator.app"}
 

@@ -25,7 +25,7 @@ async def inspect_token(request: Request) -> Response:
     denied = emu.auth.check(authorization, None)
     if denied is not None:  # the root path is outside the auth middleware's project prefix
         raise CogniteAPIError(*denied)
-    candidates = [emu.project, *emu.backend.projects()]
+    candidates = [emu.settings.project, *emu.backend.projects()]
     if "project" in request.path_params:
         candidates.insert(0, str(request.path_params["project"]))
     projects = []
