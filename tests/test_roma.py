@@ -85,7 +85,7 @@ def test_validation_errors(emu: FunctionsEmulator, client, fields: dict, message
 def test_unknown_task_is_404(client) -> None:
     with pytest.raises(ClientRequestException) as err:
         client.show_dispatches(roma.ShowDispatchesRequest(instance_id="inst", task_id="ghost"))
-    assert err.value.status_code == 404 and err.value.error_code == "FDI.3144"
+    assert err.value.status_code == 404 and err.value.error_code == "FDI.3180"
     with pytest.raises(ClientRequestException) as err:
         create(client, task_id="ghost", period="DAY", dispatch_interval=1)
     assert err.value.status_code == 404

@@ -37,20 +37,28 @@ from emulator.roma.quartz_syntax import (
 __all__ = ["QuartzError", "QuartzExpression", "parse", "parse_timezone"]
 
 _MAX_EMPTY_MONTHS = 12 * 30  # a valid expression that never fires (e.g. 30 FEB) stops searching here
-_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
+_OFFSET = re.compile(r"^(?:UTC|GMT|UT)?([+-])(\d{1,2}|\d\d:\d\d|\d{4}|\d\d:\d\d:\d\d|\d{6})$")
 
 
 def parse_timezone(name: str | None) -> tzinfo:
-    """An IANA zone, ``UTC``/``GMT``, or a fixed offset such as ``UTC+8``, ``GMT-05:30``, ``+0800``."""
-    if not name or name.upper() in ("UTC", "GMT", "Z"):
+    """A time zone as Java's ``java.time.ZoneId.of`` reads it (ROMA's servers are Java): an IANA
+    region (case-sensitive), ``Z``, ``UTC``/``GMT``/``UT``, or a fixed offset, bare or after one of
+    those prefixes, as ``±h``, ``±hh``, ``±hh:mm``, ``±hhmm``, ``±hh:mm:ss`` or ``±hhmmss``, at most
+    18 hours: ``UTC+8``, ``GMT+08:00``, ``+0530``. None or empty means UTC. Anything else (``utc+8``,
+    ``UTC+8:00``, ``GMT+19``) is refused."""
+    if not name or name in ("Z", "UTC", "GMT", "UT"):
         return UTC
-    match = _OFFSET.match(name.strip().upper())
+    match = _OFFSET.match(name)
     if match:
-        sign, hours, minutes = match.groups()
-        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
-        if delta > timedelta(hours=14) or int(minutes or 0) > 59:
+        sign, digits = match.group(1), match.group(2).replace(":", "")
+        short = len(digits) <= 2
+        hours, minutes, seconds = (digits, "", "") if short else (digits[:2], digits[2:4], digits[4:6])
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0), seconds=int(seconds or 0))
+        if delta > timedelta(hours=18) or int(minutes or 0) > 59 or int(seconds or 0) > 59:
             raise QuartzError(f"time zone offset out of range: {name!r}")
         return timezone(delta if sign == "+" else -delta)
+    if name.startswith(("+", "-", "UTC", "GMT", "UT")) and "/" not in name:
+        raise QuartzError(f"invalid time zone offset {name!r}: use e.g. UTC+8, GMT+08:00 or +0800")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
