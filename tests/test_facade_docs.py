@@ -10,7 +10,7 @@ import pytest
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BLOCKS = [
     pytest.param(block, id=f"{page}-{i}")
-    for page in ("roma.md",)
+    for page in ("roma.md", "globus-timer.md")
     for i, block in enumerate(re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), flags=re.S))
 ]
 
