@@ -143,6 +143,7 @@ def test_v2_transfer_timer_once_and_recurring(emu: FunctionsEmulator, timers) ->
         {"callback_body": {}, "start": "2026-01-01T00:00:00Z"},
         {"callback_url": CALLBACK, "callback_body": {}, "start": "not a date"},
         {"callback_url": CALLBACK, "callback_body": {}, "start": "2026-01-01T00:00:00Z", "interval": -5},
+        {"callback_url": CALLBACK, "callback_body": {}, "start": "2026-01-01T00:00:00Z", "interval": 0.5},
         {"callback_url": CALLBACK, "callback_body": [], "start": "2026-01-01T00:00:00Z"},
         {
             "callback_url": CALLBACK,
@@ -152,7 +153,14 @@ def test_v2_transfer_timer_once_and_recurring(emu: FunctionsEmulator, timers) ->
             "stop_after_n": 1,
         },
     ],
-    ids=["missing-url", "bad-start", "negative-interval", "body-not-object", "interval-on-a-once-job"],
+    ids=[
+        "missing-url",
+        "bad-start",
+        "negative-interval",
+        "fractional-interval",
+        "body-not-object",
+        "interval-on-a-once-job",
+    ],
 )
 def test_validation_errors_are_422_with_details(timers, doc) -> None:
     with pytest.raises(globus_sdk.TimersAPIError) as err:

@@ -194,3 +194,16 @@ def test_resume_without_the_flag_updates_credentials_for_an_auth_reason(
     timers.resume_job(job_id)  # the service decides from the inactive reason
     emu.clock.advance(hours=1)
     assert timers.get_job(job_id)["status"] == "loaded" and timers.get_job(job_id)["n_errors"] == 1
+
+
+def test_the_canned_jobs_own_fields_are_a_valid_request(timers) -> None:
+    reference = canned("timer.get_job")
+    request = {
+        k: reference[k] for k in ("name", "start", "interval", "callback_url", "callback_body", "scope")
+    }
+    created = timers.create_job(request)  # its interval is a float, 864000.0
+    assert created["interval"] == 864000 and created["callback_url"] == reference["callback_url"]
+    # Its start (2022) is long past: the first run is the next tick of its 10-day period after now.
+    next_run = datetime.fromisoformat(created["next_run"])
+    assert created["status"] == "new" and START < next_run <= START + timedelta(days=10)
+    assert (next_run - datetime.fromisoformat(reference["start"])).total_seconds() % 864000 == 0

@@ -21,6 +21,8 @@ def _time(value: Any, field_name: str) -> int:
 
 
 def _positive_int(value: Any, field_name: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # the service itself answers intervals as floats (864000.0)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise validation_error(field_name, "ensure this value is a positive integer", "value_error.number")
     return value
