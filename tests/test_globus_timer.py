@@ -174,3 +174,13 @@ def test_unknown_job_is_404(timers) -> None:
         with pytest.raises(globus_sdk.TimersAPIError) as err:
             call("00000000-0000-0000-0000-000000000000")
         assert err.value.http_status == 404
+
+
+def test_unknown_routes_answer_in_the_services_shape(emu: FunctionsEmulator) -> None:
+    import httpx
+
+    with emu.serve() as server:
+        for method, path in (("GET", "/jobs/x/y"), ("PUT", "/jobs/"), ("GET", "/nothing")):
+            answer = httpx.request(method, f"{server.base_url}/globus-timer{path}")
+            assert answer.status_code == 404
+            assert answer.json()["error"]["code"] == "NOT_FOUND" and answer.json()["error"]["status"] == 404

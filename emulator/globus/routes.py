@@ -107,6 +107,13 @@ async def resume_job(request: Request) -> Response:
     return JSONResponse({"message": f"Successfully resumed job {job.job_id}."})
 
 
+@_answer
+async def not_served(request: Request) -> Response:
+    raise TimerError(404, "NOT_FOUND", f"No such route: {request.method} {request.url.path}")
+
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
 routes = [
     Route("/jobs/", list_jobs, methods=["GET"]),
     Route("/jobs/", create_job, methods=["POST"]),
@@ -116,4 +123,5 @@ routes = [
     Route("/jobs/{job_id}", delete_job, methods=["DELETE"]),
     Route("/jobs/{job_id}/pause", pause_job, methods=["POST"]),
     Route("/jobs/{job_id}/resume", resume_job, methods=["POST"]),
+    Route("/{rest:path}", not_served, methods=ALL_METHODS),  # every other answer in the service's shape
 ]
