@@ -2,7 +2,8 @@
 
 tests/data/quartz-2.3.2.json.gz was written by a small Java program calling
 ``org.quartz.CronExpression.getNextValidTimeAfter`` (Debian's libquartz2-java) for each expression in
-five time zones, from five start instants per zone (New Year, and two days and ninety minutes before
+nine time zones (among them Santiago and Havana, whose clocks change at midnight, and Lord Howe,
+whose DST shift is 30 minutes), from five start instants per zone (New Year, and two days and ninety minutes before
 each of the zone's 2026 DST changes; New York's for zones without DST), 300 fire times each (fewer
 where Quartz stops: it gives up 100 years after the year it runs in). Fire times are epoch seconds,
 stored as run-length-encoded deltas from the start: ``[delta, repeat, delta, repeat, ...]``.
