@@ -29,7 +29,7 @@ def test_create_get_list_update_delete(emu: FunctionsEmulator, timers) -> None:
     created = timers.create_job(_job(name="hourly"))
     assert created.http_status == 201
     job_id = created["job_id"]
-    assert created["status"] == "active" and created["interval"] == 3600
+    assert created["status"] == "new" and created["interval"] == 3600
     assert created["next_run"] == "2026-01-01T01:00:00+00:00" and created["n_runs"] == 0
     got = timers.get_job(job_id)
     assert got["name"] == "hourly" and got["callback_body"] == {"payload": 1}
@@ -37,7 +37,7 @@ def test_create_get_list_update_delete(emu: FunctionsEmulator, timers) -> None:
     assert [j["job_id"] for j in timers.list_jobs()["jobs"]] == [job_id]
     updated = timers.update_job(job_id, {"name": "renamed", "interval": 1800})
     assert updated["name"] == "renamed" and updated["interval"] == 1800
-    assert timers.delete_job(job_id)["status"] == "deleted"
+    assert timers.delete_job(job_id)["status"] == "delete_pending"
     assert timers.list_jobs()["jobs"] == []
     with pytest.raises(globus_sdk.TimersAPIError) as err:
         timers.get_job(job_id)
@@ -61,7 +61,7 @@ def test_clock_advance_fires_runs_in_order_with_cdf_schedules(emu: FunctionsEmul
     job = timers.get_job(job_id)
     assert job["n_runs"] == 5 and len(seen) == 5  # 01:00, 01:30, 02:00, 02:30, 03:00
     assert [r["ran_at"] for r in reversed(job["results"]["data"])] == [
-        (START + timedelta(minutes=m)).isoformat() for m in (60, 90, 120, 150, 180)
+        (START + timedelta(minutes=m)).replace(tzinfo=None).isoformat() for m in (60, 90, 120, 150, 180)
     ]
     assert (
         job["last_ran_at"] == "2026-01-01T03:00:00+00:00" and job["next_run"] == "2026-01-01T03:30:00+00:00"
@@ -78,32 +78,36 @@ def test_stop_after_n_and_stop_after(emu: FunctionsEmulator, timers) -> None:
     assert timers.get_job(once)["n_runs"] == 1 and timers.get_job(once)["next_run"] is None
 
 
-def test_pause_and_resume_collapses_missed_runs(emu: FunctionsEmulator, timers) -> None:
+def test_pause_skips_the_missed_ticks(emu: FunctionsEmulator, timers) -> None:
     job_id = timers.create_job(_job())["job_id"]
     emu.clock.advance(hours=1)
-    assert timers.get_job(job_id)["n_runs"] == 1
-    timers.pause_job(job_id)
-    assert timers.get_job(job_id)["status"] == "inactive"
-    emu.clock.advance(hours=5)
+    assert timers.get_job(job_id)["n_runs"] == 1 and timers.get_job(job_id)["status"] == "loaded"
+    assert timers.pause_job(job_id).data == {"message": f"Successfully paused job {job_id}."}
+    paused = timers.get_job(job_id)
+    assert paused["status"] == "inactive" and paused["inactive_reason"] == {"cause": "user", "detail": None}
+    emu.clock.advance(hours=5, minutes=30)
     assert timers.get_job(job_id)["n_runs"] == 1  # nothing while paused
-    timers.resume_job(job_id, update_credentials=True)
+    assert timers.resume_job(job_id).data == {"message": f"Successfully resumed job {job_id}."}
     emu.clock.advance(seconds=1)
     job = timers.get_job(job_id)
-    assert job["status"] == "active" and job["n_runs"] == 2  # five missed runs collapsed into one
+    assert job["status"] == "loaded" and job["n_runs"] == 1  # the five missed ticks are skipped
+    assert job["next_run"] == "2026-01-01T07:00:00+00:00"
     emu.clock.advance_to(START + timedelta(hours=7))
-    assert timers.get_job(job_id)["n_runs"] == 3
+    assert timers.get_job(job_id)["n_runs"] == 2
 
 
-def test_failed_callbacks_count_as_errors(emu: FunctionsEmulator, timers) -> None:
+def test_failed_callbacks_fail_their_actions(emu: FunctionsEmulator, timers) -> None:
     def failing(body):
         raise RuntimeError("action provider down")
 
     emu.globus.register_callback(CALLBACK, failing)
     job_id = timers.create_job(_job())["job_id"]
-    emu.clock.advance(hours=2)
+    emu.clock.advance(hours=2, minutes=5)  # both actions have finished (60 s each)
     job = timers.get_job(job_id)
     assert job["n_runs"] == 2 and job["n_errors"] == 2
-    assert "action provider down" in job["results"]["data"][0]["data"]["details"]
+    latest = job["results"]["data"][0]
+    assert latest["status"] == 202 and latest["data"]["status"] == "FAILED"
+    assert "action provider down" in latest["data"]["details"]
 
 
 def test_v2_transfer_timer_once_and_recurring(emu: FunctionsEmulator, timers) -> None:
@@ -132,6 +136,7 @@ def test_v2_transfer_timer_once_and_recurring(emu: FunctionsEmulator, timers) ->
         {"callback_body": {}, "start": "2026-01-01T00:00:00Z"},
         {"callback_url": CALLBACK, "callback_body": {}, "start": "not a date"},
         {"callback_url": CALLBACK, "callback_body": {}, "start": "2026-01-01T00:00:00Z", "interval": -5},
+        {"callback_url": CALLBACK, "callback_body": {}, "start": "2026-01-01T00:00:00Z", "interval": 0.5},
         {"callback_url": CALLBACK, "callback_body": [], "start": "2026-01-01T00:00:00Z"},
         {
             "callback_url": CALLBACK,
@@ -141,7 +146,14 @@ def test_v2_transfer_timer_once_and_recurring(emu: FunctionsEmulator, timers) ->
             "stop_after_n": 1,
         },
     ],
-    ids=["missing-url", "bad-start", "negative-interval", "body-not-object", "interval-on-a-once-job"],
+    ids=[
+        "missing-url",
+        "bad-start",
+        "negative-interval",
+        "fractional-interval",
+        "body-not-object",
+        "interval-on-a-once-job",
+    ],
 )
 def test_validation_errors_are_422_with_details(timers, doc) -> None:
     with pytest.raises(globus_sdk.TimersAPIError) as err:
@@ -155,3 +167,13 @@ def test_unknown_job_is_404(timers) -> None:
         with pytest.raises(globus_sdk.TimersAPIError) as err:
             call("00000000-0000-0000-0000-000000000000")
         assert err.value.http_status == 404
+
+
+def test_unknown_routes_answer_in_the_services_shape(emu: FunctionsEmulator) -> None:
+    import httpx
+
+    with emu.serve() as server:
+        for method, path in (("GET", "/jobs/x/y"), ("PUT", "/jobs/"), ("GET", "/nothing")):
+            answer = httpx.request(method, f"{server.base_url}/globus-timer{path}")
+            assert answer.status_code == 404
+            assert answer.json()["error"]["code"] == "NOT_FOUND" and answer.json()["error"]["status"] == 404

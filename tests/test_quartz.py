@@ -65,10 +65,10 @@ def test_syntax(expr: str, expected: list[str]) -> None:
         ("0 0 0 ? * 8", "out of range"),
         ("0 0 0 ? * 2#6", "followed by 1-5"),
         ("0 0 0 * 13 ?", "out of range"),
-        ("0 0 0 * * ? 1800", "out of range"),
-        ("0 0 0 5-1 * ?", "backwards"),
-        ("0 */0 0 * * ?", "invalid step"),
         ("garbage 0 0 * * ?", "invalid"),
+        ("0/60 * * * * ?", "too large"),
+        ("0 0 0 1,L * ?", "cannot be combined"),
+        ("0 0 0 L-31 * ?", "<= 30"),
         ("", "non-empty"),
     ],
 )
@@ -90,38 +90,49 @@ def test_time_zones_iana_and_offsets() -> None:
         parse_timezone("Mars/Olympus_Mons")
 
 
-def test_spring_forward_gap_shifts_forward_once() -> None:
-    # Europe/Oslo: 2026-03-29 02:00 -> 03:00. A 02:30 run does not exist: it fires at 03:30.
+def test_spring_forward_gap_is_skipped() -> None:
+    # Europe/Oslo: 2026-03-29 02:00 -> 03:00. A 02:30 run does not exist: Quartz skips that day.
     got = runs("0 30 2 * * ?", "2026-03-28T00:00:00+00:00", 3, "Europe/Oslo")
-    assert got == ["2026-03-28T02:30:00+01:00", "2026-03-29T03:30:00+02:00", "2026-03-30T02:30:00+02:00"]
-    # Every 30 minutes: 02:00 and 02:30 fall in the gap; shifted, they land on 03:00 / 03:30,
-    # which exist already, so nothing doubles.
-    got = runs("0 0/30 * * * ?", "2026-03-29T00:00:00+01:00", 6, "Europe/Oslo")
+    assert got == ["2026-03-28T02:30:00+01:00", "2026-03-30T02:30:00+02:00", "2026-03-31T02:30:00+02:00"]
+    got = runs("0 0/30 * * * ?", "2026-03-29T00:00:00+01:00", 5, "Europe/Oslo")
     assert got == [
         "2026-03-29T00:30:00+01:00",
         "2026-03-29T01:00:00+01:00",
         "2026-03-29T01:30:00+01:00",
         "2026-03-29T03:00:00+02:00",
         "2026-03-29T03:30:00+02:00",
-        "2026-03-29T04:00:00+02:00",
     ]
 
 
-def test_fall_back_overlap_fires_once() -> None:
-    # Europe/Oslo: 2026-10-25 03:00 -> 02:00. The 02:30 wall time exists twice: it fires once.
+def test_fall_back_overlap_fires_at_the_second_occurrence() -> None:
+    # Europe/Oslo: 2026-10-25 03:00 -> 02:00. The 02:30 wall time exists twice: it fires once, in CET.
     zone = ZoneInfo("Europe/Oslo")
     got = list(islice(parse("0 30 2 * * ?").iter_after(ms("2026-10-24T12:00:00+00:00"), zone), 2))
     assert [datetime.fromtimestamp(t / 1000, UTC).isoformat() for t in got] == [
-        "2026-10-25T00:30:00+00:00",  # 02:30 CEST, the first occurrence
+        "2026-10-25T01:30:00+00:00",  # 02:30 CET, the second occurrence
         "2026-10-26T01:30:00+00:00",
     ]
-    hourly = runs("0 0 * * * ?", "2026-10-24T23:30:00+00:00", 4, "Europe/Oslo")
+    hourly = runs("0 0 * * * ?", "2026-10-24T23:30:00+00:00", 3, "Europe/Oslo")
     assert hourly == [
-        "2026-10-25T02:00:00+02:00",
+        "2026-10-25T02:00:00+01:00",  # 02:00 CEST is skipped: it fires at 02:00 CET
         "2026-10-25T03:00:00+01:00",
         "2026-10-25T04:00:00+01:00",
-        "2026-10-25T05:00:00+01:00",
     ]
+
+
+def test_wrap_around_ranges_and_nearest_weekday_of_a_missing_day() -> None:
+    assert runs("0 0 22-2 * * ?", "2026-01-01T21:00:00+00:00", 6)[:5] == [
+        "2026-01-01T22:00:00+00:00",
+        "2026-01-01T23:00:00+00:00",
+        "2026-01-02T00:00:00+00:00",
+        "2026-01-02T01:00:00+00:00",
+        "2026-01-02T02:00:00+00:00",
+    ]
+    # 31W: months without a 31st are skipped (April 2026), except a Saturday spill (May 1 2027).
+    got = runs("0 0 0 31W * ?", "2026-03-01T00:00:00+00:00", 2)
+    assert got == ["2026-03-31T00:00:00+00:00", "2026-05-29T00:00:00+00:00"]
+    assert runs("0 0 0 31W * ?", "2027-04-01T00:00:00+00:00", 1) == ["2027-04-30T00:00:00+00:00"]
+    assert runs("0 0 0 L-3W * ?", "2026-01-01T00:00:00+00:00", 1) == ["2026-01-28T00:00:00+00:00"]
 
 
 def test_never_firing_expression_ends() -> None:

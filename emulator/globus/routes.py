@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,6 +16,7 @@ from emulator.globus.wiring import globus_of
 from emulator.resources.common import context_of
 
 PAGE_SIZE = 100
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _timers(request: Request) -> GlobusTimers:
@@ -31,32 +33,30 @@ async def _body(request: Request) -> Any:
         raise validation_error("__root__", f"JSON decode error: {exc}", "value_error.jsondecode") from None
 
 
-_answer = answering(TimerError)
+def _answer(endpoint: Endpoint) -> Endpoint:
+    """A TimerError raised by the endpoint becomes its answer, in the Timer service's shape."""
+    return cast(Endpoint, answering(TimerError)(endpoint))
 
 
-def _page(items: list[Any], marker: str | None) -> tuple[list[Any], str | None]:
+def _results(job: Job, marker: str | None) -> dict[str, Any]:
     start = 0
     if marker:
         try:
             start = int(marker)
         except ValueError:
             raise TimerError(400, "BAD_REQUEST", f"Invalid page marker {marker[:40]!r}") from None
-    chunk = items[start : start + PAGE_SIZE]
-    return chunk, (str(start + PAGE_SIZE) if start + PAGE_SIZE < len(items) else None)
-
-
-def _job_with_results(job: Job, marker: str | None) -> dict[str, Any]:
-    doc = job.document()
-    results, page_next = _page(list(reversed(job.results)), marker)
-    doc["results"] = {"data": results, "page_next": page_next}
-    return doc
+    newest_first = list(reversed(job.results))
+    chunk = newest_first[start : start + PAGE_SIZE]
+    return {
+        "data": chunk,
+        "page_next": str(start + PAGE_SIZE) if start + PAGE_SIZE < len(newest_first) else None,
+    }
 
 
 @_answer
 async def list_jobs(request: Request) -> Response:
-    jobs = sorted(_timers(request).jobs.values(), key=lambda j: j.start_ms)
-    chunk, page_next = _page(jobs, request.query_params.get("page_marker"))
-    return JSONResponse({"jobs": [j.document() for j in chunk], "page_next": page_next})
+    jobs = _timers(request).listed(request.query_params.get("order"))
+    return JSONResponse({"jobs": [j.document() for j in jobs]})
 
 
 @_answer
@@ -68,51 +68,19 @@ async def create_job(request: Request) -> Response:
 @_answer
 async def create_timer(request: Request) -> Response:
     timers = _timers(request)
-    job = timers.create(job_from_v2(await _body(request), context_of(request).clock.now_ms()))
-    return JSONResponse({"timer": job.document()}, status_code=201)
+    job = timers.create(job_from_v2(await _body(request), timers.now_ms()))
+    return JSONResponse({"timer": job.timer_document()}, status_code=201)
 
 
 @_answer
 async def get_job(request: Request) -> Response:
     job = _timers(request).get(request.path_params["job_id"])
-    return JSONResponse(_job_with_results(job, request.query_params.get("results_page_marker")))
+    return JSONResponse(job.document(_results(job, request.query_params.get("results_page_marker"))))
 
 
 @_answer
 async def update_job(request: Request) -> Response:
-    timers = _timers(request)
-    job = timers.get(request.path_params["job_id"])
-    changes = await _body(request)
-    if not isinstance(changes, dict):
-        raise validation_error("__root__", "the body must be a JSON object", "type_error.dict")
-    allowed = {
-        "name",
-        "callback_url",
-        "callback_body",
-        "interval",
-        "stop_after",
-        "stop_after_n",
-        "scope",
-        "start",
-    }
-    unknown = sorted(set(changes) - allowed)
-    if unknown:
-        raise validation_error(unknown[0], "extra fields not permitted", "value_error.extra")
-    merged = {**job.document(), **changes}
-    merged["interval"] = changes.get("interval", job.interval_s)
-    updated = job_from_v1({k: merged.get(k) for k in allowed if merged.get(k) is not None or k == "interval"})
-    with timers._lock:  # noqa: SLF001 - the update is the service's rule; moves with the facade rework
-        job.name, job.callback_url, job.callback_body = (
-            updated.name,
-            updated.callback_url,
-            updated.callback_body,
-        )
-        job.start_ms, job.interval_s, job.scope = updated.start_ms, updated.interval_s, updated.scope
-        job.stop_after_ms, job.stop_after_n = updated.stop_after_ms, updated.stop_after_n
-        if job.status == "active":
-            job.next_run_ms = job.occurrence_after(
-                max(context_of(request).clock.now_ms() - 1, job.last_ran_at_ms or 0)
-            )
+    job = _timers(request).update(request.path_params["job_id"], await _body(request))
     return JSONResponse(job.document())
 
 
@@ -124,26 +92,29 @@ async def delete_job(request: Request) -> Response:
 @_answer
 async def pause_job(request: Request) -> Response:
     job = _timers(request).pause(request.path_params["job_id"])
-    return JSONResponse({"message": f"Successfully paused job {job.job_id}.", "job_id": job.job_id})
+    return JSONResponse({"message": f"Successfully paused job {job.job_id}."})
 
 
 @_answer
 async def resume_job(request: Request) -> Response:
     body = await _body(request)
-    flag = (
-        body.get("update_credentials", request.query_params.get("update_credentials"))
-        if isinstance(body, dict)
-        else None
-    )
-    job = _timers(request).resume(request.path_params["job_id"])
-    return JSONResponse(
-        {
-            "message": f"Successfully resumed job {job.job_id}.",
-            "job_id": job.job_id,
-            "update_credentials": bool(flag),
-        }
-    )
+    flag = body.get("update_credentials") if isinstance(body, dict) else None
+    if flag is None and "update_credentials" in request.query_params:
+        flag = request.query_params["update_credentials"].lower() in ("1", "true", "yes")
+    if flag is not None and not isinstance(flag, bool):
+        raise validation_error(
+            "update_credentials", "value could not be parsed to a boolean", "type_error.bool"
+        )
+    job = _timers(request).resume(request.path_params["job_id"], flag)
+    return JSONResponse({"message": f"Successfully resumed job {job.job_id}."})
 
+
+@_answer
+async def not_served(request: Request) -> Response:
+    raise TimerError(404, "NOT_FOUND", f"No such route: {request.method} {request.url.path}")
+
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 routes = [
     Route("/jobs/", list_jobs, methods=["GET"]),
@@ -154,4 +125,5 @@ routes = [
     Route("/jobs/{job_id}", delete_job, methods=["DELETE"]),
     Route("/jobs/{job_id}/pause", pause_job, methods=["POST"]),
     Route("/jobs/{job_id}/resume", resume_job, methods=["POST"]),
+    Route("/{rest:path}", not_served, methods=ALL_METHODS),  # every other answer in the service's shape
 ]

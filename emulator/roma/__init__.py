@@ -1,5 +1,7 @@
 """The ROMA Connect FDI schedules facade (``emu.roma``, ``emu.roma_client()``)."""
 
-from emulator.roma.service import Dispatch, RomaError, RomaService, Task
+from emulator.roma.dispatch import Dispatch
+from emulator.roma.errors import RomaError
+from emulator.roma.service import RomaService, Task
 
 __all__ = ["Dispatch", "RomaError", "RomaService", "Task"]

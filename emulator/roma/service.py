@@ -1,102 +1,34 @@
 """ROMA Connect FDI tasks and their schedules ("dispatches") on the emulator's clock.
 
-A dispatch is a period (``start_datetime + n * dispatch_interval * unit``, unit MIN/HOUR/DAY/WEEK/MON,
-months by calendar: the day of month of the start is kept and clamped to shorter months, so Jan 31 +
-1 MON is Feb 28 (29 in leap years) and + 2 MON is Mar 31) or a Quartz cron in a time zone. Tasks are
-registered by the test (``emu.roma.register_task(...)``), each optionally with a Python callable run on
-each dispatch; every run is recorded with its scheduled time. The service is a timer source of the
-shared Timeline, so its runs interleave with CDF schedules and Globus timers in time order.
+Tasks are registered by the test (``emu.roma.register_task(...)``), each optionally with a Python
+callable run on each dispatch; every run is recorded with its scheduled time. A task is started
+(``status`` 1) or stopped (0): a stopped task's dispatch ticks pass without a run, as ROMA only runs
+the schedules of started tasks. The service is a timer source of the shared Timeline, so its runs
+interleave with CDF schedules and Globus timers in time order.
 """
 
 from __future__ import annotations
 
-import calendar
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from emulator.clock import Clock
-from emulator.roma import quartz
+from emulator.roma.dispatch import Dispatch, dispatch_from_body, earliest
+from emulator.roma.errors import TASK_NOT_IN_PROJECT, RomaError
 from emulator.timeline import Timeline
 
-PERIOD_MS = {"MIN": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000, "WEEK": 7 * 86_400_000}
-START_RANGE = (946684800000, 2147512447000)  # from the API's documentation
+__all__ = ["Dispatch", "RomaError", "RomaService", "Task", "dispatch_from_body", "earliest"]
+
 MAX_RUNS_KEPT = 10_000
-
-
-class RomaError(Exception):
-    def __init__(self, status: int, error_code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_code, self.message = status, error_code, message
-
-    def body(self) -> dict[str, Any]:
-        return {"code": self.status, "reason": {"error_code": self.error_code, "error_msg": self.message}}
-
-
-@dataclass
-class Dispatch:
-    dispatch_id: str
-    task_id: str
-    start_datetime: int
-    period: str | None
-    dispatch_interval: int | None
-    use_quartz_cron: bool
-    cron: str | None
-    cron_timezone: str | None
-    remark: str | None
-    created_date: int
-    last_modified_date: int
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "dispatch_id": self.dispatch_id,
-            "task_id": self.task_id,
-            "start_datetime": self.start_datetime,
-            "period": self.period,
-            "dispatch_interval": self.dispatch_interval,
-            "created_date": self.created_date,
-            "last_modified_date": self.last_modified_date,
-            "remark": self.remark,
-            "use_quartz_cron": self.use_quartz_cron,
-            "cron": self.cron,
-            "cron_timezone": self.cron_timezone,
-        }
-
-    def runs_after(self, after_ms: int) -> Iterator[int]:
-        if self.use_quartz_cron:
-            expression = quartz.parse(self.cron)
-            tz = quartz.parse_timezone(self.cron_timezone)
-            yield from expression.iter_after(max(after_ms, self.start_datetime - 1), tz)
-            return
-        assert self.period is not None and self.dispatch_interval is not None
-        if self.period == "MON":
-            start = datetime.fromtimestamp(self.start_datetime / 1000, UTC)
-            n = 0
-            while True:
-                moment = _add_months(start, n * self.dispatch_interval)
-                due_ms = int(moment.timestamp() * 1000)
-                if due_ms > after_ms:
-                    yield due_ms
-                n += 1
-        step = PERIOD_MS[self.period] * self.dispatch_interval
-        n = 0 if after_ms < self.start_datetime else (after_ms - self.start_datetime) // step + 1
-        while True:
-            yield self.start_datetime + n * step
-            n += 1
-
-
-def _add_months(start: datetime, months: int) -> datetime:
-    total = start.month - 1 + months
-    year, month = start.year + total // 12, total % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return start.replace(year=year, month=month, day=day)
 
 
 @dataclass
 class Task:
+    """One FDI task: identity, state (started or stopped), its dispatch and the runs it made."""
+
     project_id: str
     instance_id: str
     task_id: str
@@ -104,7 +36,43 @@ class Task:
     dispatch: Dispatch | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
     next_run_ms: int | None = None
-    upcoming: Iterator[int] | None = None  # the dispatch's run times after next_run_ms
+    task_name: str = ""
+    started: bool = True
+    execute_status: str = "UNSTARTED"  # UNSTARTED, SUCCESS or ERROR after a run (runs are instant)
+    created_date: int = 0
+    last_modified_date: int = 0
+    description: str = ""
+    iterator: Iterator[int] | None = None
+
+    def brief(self) -> dict[str, Any]:
+        """The task as ``list_tasks`` answers it (BriefTaskRespBean)."""
+        return {
+            "task_id": self.task_id,
+            "task_name": self.task_name,
+            "task_type": "TIMING",
+            "status": 1 if self.started else 0,
+            "created_date": datetime.fromtimestamp(self.created_date / 1000, UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "version": "1",
+            "last_modified_time": self.last_modified_date,
+            "execute_status": self.execute_status,
+            "source_instance_id": self.instance_id,
+            "target_instance_id": self.instance_id,
+        }
+
+    def basic(self) -> dict[str, Any]:
+        """The task as ``show_task`` answers it (TaskBasicRsp)."""
+        return {
+            "task_id": self.task_id,
+            "task_name": self.task_name,
+            "task_type": "timing",
+            "status": "running" if self.started else "stop",
+            "project_id": self.project_id,
+            "created_date": self.created_date,
+            "last_modified_date": self.last_modified_date,
+            "description": self.description,
+        }
 
 
 class RomaService:
@@ -116,6 +84,9 @@ class RomaService:
         self.tasks: dict[tuple[str, str, str], Task] = {}
         timeline.add_source(self)
 
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
+
     def register_task(
         self,
         instance_id: str,
@@ -123,20 +94,33 @@ class RomaService:
         callback: Callable[[dict[str, Any]], Any] | None = None,
         *,
         project_id: str = "roma-project",
+        task_name: str | None = None,
+        started: bool = True,
     ) -> Task:
-        """Make a data integration task known; ``callback(run)`` runs on each dispatch (a raise fails it)."""
+        """Make a data integration task known; ``callback(run)`` runs on each dispatch (a raise fails
+        it). Tasks are registered started, so that their schedule runs; ``started=False`` registers
+        one as ROMA creates it, stopped until ``batch_start_or_stop_tasks`` starts it."""
+        now = self.now_ms()
         with self._lock:
             task = self.tasks.setdefault(
-                (project_id, instance_id, task_id), Task(project_id, instance_id, task_id)
+                (project_id, instance_id, task_id),
+                Task(project_id, instance_id, task_id, created_date=now, last_modified_date=now),
             )
-            task.callback = callback
+            task.callback, task.started = callback, started
+            task.task_name = task_name or task.task_name or task_id
         return task
 
     def task(self, project_id: str, instance_id: str, task_id: str) -> Task:
         task = self.tasks.get((project_id, instance_id, task_id))
         if task is None:
-            raise RomaError(404, "FDI.3144", f"The task {task_id} does not exist in instance {instance_id}")
+            raise RomaError(404, TASK_NOT_IN_PROJECT, "This task is not in the project.")
         return task
+
+    def tasks_of(self, project_id: str, instance_id: str) -> list[Task]:
+        with self._lock:
+            return [
+                t for t in self.tasks.values() if (t.project_id, t.instance_id) == (project_id, instance_id)
+            ]
 
     def reset(self) -> None:
         with self._lock:
@@ -145,8 +129,17 @@ class RomaService:
     def set_dispatch(self, task: Task, dispatch: Dispatch) -> None:
         with self._lock:
             task.dispatch = dispatch
-            task.upcoming = dispatch.runs_after(self._clock.now_ms())
-            task.next_run_ms = next(task.upcoming, None)
+            task.iterator = dispatch.runs_after(self.now_ms())
+            task.next_run_ms = next(task.iterator, None)
+
+    def set_started(self, task: Task, started: bool) -> None:
+        with self._lock:
+            task.started = started
+            task.last_modified_date = self.now_ms()
+
+    def run_now(self, task: Task) -> dict[str, Any]:
+        """A manual run (``run_task``): now, whatever the task's state and schedule."""
+        return self._run(task, self.now_ms(), "MANUAL")
 
     # --- TimerSource ------------------------------------------------------------------------------
     def next_due_ms(self) -> int | None:
@@ -157,15 +150,17 @@ class RomaService:
         with self._lock:
             due = [t for t in self.tasks.values() if t.next_run_ms == due_ms]
             for task in due:
-                task.next_run_ms = next(task.upcoming, None) if task.upcoming is not None else None
-        return [self._run(task, due_ms) for task in due]
+                task.next_run_ms = next(task.iterator, None) if task.iterator is not None else None
+            running = [t for t in due if t.started]  # a stopped task's tick passes without a run
+        return [self._run(task, due_ms, "SCHEDULE") for task in running]
 
-    def _run(self, task: Task, due_ms: int) -> dict[str, Any]:
+    def _run(self, task: Task, due_ms: int, trigger: str) -> dict[str, Any]:
         run = {
             "task_id": task.task_id,
             "dispatch_id": task.dispatch.dispatch_id if task.dispatch else None,
             "scheduled_time": due_ms,
             "scheduled_iso": datetime.fromtimestamp(due_ms / 1000, UTC).isoformat(),
+            "trigger": trigger,
             "status": "SUCCESS",
         }
         if task.callback is not None:
@@ -176,71 +171,5 @@ class RomaService:
         with self._lock:
             task.runs.append(run)
             del task.runs[:-MAX_RUNS_KEPT]
+            task.execute_status = "SUCCESS" if run["status"] == "SUCCESS" else "ERROR"
         return run
-
-
-def dispatch_from_body(body: Any, task_id: str, now_ms: int, existing: Dispatch | None = None) -> Dispatch:
-    """Validate a TaskDispatch body (create, or update over ``existing``); RomaError 400 otherwise."""
-    if not isinstance(body, dict):
-        raise RomaError(400, "FDI.3149", "The request body must be a JSON object")
-    known = {
-        "start_datetime",
-        "period",
-        "dispatch_interval",
-        "remark",
-        "use_quartz_cron",
-        "cron",
-        "cron_timezone",
-    }
-    unknown = sorted(set(body) - known)
-    if unknown:
-        raise RomaError(400, "FDI.3149", f"Unknown parameter(s): {', '.join(unknown)}")
-    merged = existing.document() if existing is not None else {}
-    merged.update({k: v for k, v in body.items() if v is not None})
-    start = merged.get("start_datetime", now_ms)
-    if isinstance(start, str):
-        try:
-            start = int(datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() * 1000)
-        except ValueError:
-            raise RomaError(
-                400, "FDI.3149", f"start_datetime {start!r} is not epoch ms or ISO 8601"
-            ) from None
-    if isinstance(start, bool) or not isinstance(start, int) or not START_RANGE[0] <= start <= START_RANGE[1]:
-        raise RomaError(
-            400, "FDI.3149", f"start_datetime must be epoch ms in {START_RANGE[0]}-{START_RANGE[1]}"
-        )
-    use_cron = merged.get("use_quartz_cron", False)
-    if not isinstance(use_cron, bool):
-        raise RomaError(400, "FDI.3149", "use_quartz_cron must be a boolean")
-    remark = merged.get("remark")
-    if remark is not None and (not isinstance(remark, str) or len(remark) > 1024):
-        raise RomaError(400, "FDI.3149", "remark must be a string of at most 1024 characters")
-    period, interval, cron_text, tz_name = None, None, None, None
-    if use_cron:
-        cron_text, tz_name = merged.get("cron"), merged.get("cron_timezone")
-        if not cron_text:
-            raise RomaError(400, "FDI.3149", "cron is required when use_quartz_cron is true")
-        try:
-            quartz.parse(cron_text)
-            quartz.parse_timezone(tz_name)
-        except quartz.QuartzError as exc:
-            raise RomaError(400, "FDI.3149", f"Invalid cron: {exc}") from None
-    else:
-        period, interval = merged.get("period"), merged.get("dispatch_interval")
-        if period not in (*PERIOD_MS, "MON"):
-            raise RomaError(400, "FDI.3149", "period must be one of MIN, HOUR, DAY, WEEK, MON")
-        if isinstance(interval, bool) or not isinstance(interval, int) or not 1 <= interval <= 100_000:
-            raise RomaError(400, "FDI.3149", "dispatch_interval must be a positive integer")
-    return Dispatch(
-        dispatch_id=existing.dispatch_id if existing else uuid.uuid4().hex,
-        task_id=task_id,
-        start_datetime=start,
-        period=period,
-        dispatch_interval=interval,
-        use_quartz_cron=use_cron,
-        cron=cron_text,
-        cron_timezone=tz_name,
-        remark=remark,
-        created_date=existing.created_date if existing else now_ms,
-        last_modified_date=now_ms,
-    )
