@@ -79,6 +79,14 @@ def _resolve_many(store: Store, items: list[Any], *, ignore_unknown: bool) -> li
     return list(found.values())
 
 
+def _query_bool(request: Request, name: str) -> bool:
+    """A boolean query parameter: ``true`` or ``false`` (the spec's type), anything else is a 400."""
+    raw = request.query_params.get(name, "false").lower()
+    if raw not in ("true", "false"):
+        raise bad_request(f"Query parameter {name} must be true or false, got {raw!r}")
+    return raw == "true"
+
+
 async def create_file(request: Request) -> Response:
     emu, store = emulator_of(request), store_of(request)
     body = expect_object(await read_json(request), "")
@@ -91,7 +99,7 @@ async def create_file(request: Request) -> Response:
     get_str(body, "mimeType", max_len=256)
     get_str_dict(body, "metadata", max_items=256, key_max=128, value_max=10240)
     get_id(body, "dataSetId")
-    overwrite = request.query_params.get("overwrite", "false").lower() == "true"
+    overwrite = _query_bool(request, "overwrite")
     now = emu.clock.now_ms()
     extra = {k: body[k] for k in _PASSTHROUGH if body.get(k) is not None}
     with emu.backend.lock:
