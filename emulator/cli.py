@@ -7,10 +7,10 @@ import logging
 import signal
 import sys
 import threading
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO_FUNCTIONS = ("hello", "echo", "failing", "slow", "uses_client", "with_helper")
 
 SNIPPET = """\
@@ -83,12 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def deploy_demo(emu: Any, project: str) -> None:
-    """The sample functions from fixtures/ and an every-minute schedule of hello."""
+    """The demo functions (package data in emulator/demo/) and an every-minute schedule of hello."""
     client = emu.client(project)
     hello = None
-    for name in DEMO_FUNCTIONS:
-        folder = FIXTURES / name
-        if folder.is_dir():
+    with resources.as_file(resources.files("emulator") / "demo") as demo:
+        for name in DEMO_FUNCTIONS:
+            folder = demo / name
+            if not folder.is_dir():  # a broken install: say so rather than serve an empty demo
+                raise FileNotFoundError(f"the demo function {name} is not in {demo}: reinstall the package")
             fn = emu.deploy(folder=folder, external_id=name, name=name, project=project)
             hello = fn if name == "hello" else hello
     if hello is not None:
