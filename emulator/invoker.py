@@ -182,7 +182,7 @@ class Invoker:
             return record
         try:
             outcome = await asyncio.wait_for(asyncio.wrap_future(future), self._wait_seconds())
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # two classes before Python 3.11
             outcome = self._timeout(log)
         self._finish(project, record, outcome)
         return record

@@ -15,10 +15,12 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from emulator.roma import quartz
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator

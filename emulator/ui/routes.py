@@ -8,7 +8,7 @@ The page (dashboard.html, package data, no build step, nothing fetched from the 
 from __future__ import annotations
 
 import importlib
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,8 @@ from starlette.routing import Route
 
 from emulator.resources.common import emulator_of
 from emulator.state import CallRecord, FunctionRecord, ScheduleRecord, Store
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
