@@ -11,6 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from emulator.emulator import DEFAULT_PROJECT
+
 DEMO_FUNCTIONS = ("hello", "echo", "failing", "slow", "uses_client", "with_helper")
 
 SNIPPET = """\
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8700, help="0 picks a free port (printed)")
     serve.add_argument(
-        "--project", default="my-project", help="the project of the printed snippet and --demo"
+        "--project", default=DEFAULT_PROJECT, help="the project of the printed snippet and --demo"
     )
     serve.add_argument("--clock", choices=("wall", "virtual", "system"), default="wall")
     serve.add_argument(
