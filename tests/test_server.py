@@ -243,3 +243,15 @@ def test_save_and_load_in_process_keeps_functions_schedules_sessions_and_calls(t
 
 def first_ms(state: dict) -> int:
     return state["clock_ms"]
+
+
+def test_the_root_of_the_server_leads_to_the_dashboard() -> None:
+    import httpx
+
+    emu = FunctionsEmulator(project="root")
+    with emu.serve(host="127.0.0.1", port=0) as server:
+        answer = httpx.get(f"{server.base_url}/", timeout=30)
+        assert answer.status_code == 307 and answer.headers["location"] == "/_emulator/ui"
+        page = httpx.get(f"{server.base_url}/", timeout=30, follow_redirects=True)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    emu.close()

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from emulator.resources.common import emulator_of
@@ -39,6 +39,11 @@ def _page() -> str:
 
 async def index(request: Request) -> Response:
     return HTMLResponse(_page(), headers={"Cache-Control": "no-store"})
+
+
+async def root(request: Request) -> Response:
+    """``/`` of the dev server: a newcomer opening the printed URL lands on the dashboard."""
+    return RedirectResponse(PREFIX, status_code=307)
 
 
 # --- JSON ---------------------------------------------------------------------------------------
@@ -233,6 +238,7 @@ async def projects(request: Request) -> Response:
 
 
 routes = [
+    Route("/", root, methods=["GET"]),
     Route(PREFIX, index, methods=["GET"]),
     Route(PREFIX + "/", index, methods=["GET"]),
     Route(PREFIX + "/api/summary", summary, methods=["GET"]),
