@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
+import socket
 import sys
 import threading
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+from emulator.emulator import DEFAULT_PROJECT
+
 DEMO_FUNCTIONS = ("hello", "echo", "failing", "slow", "uses_client", "with_helper")
 
 SNIPPET = """\
@@ -48,21 +52,56 @@ def _token(value: str) -> tuple[str, list[str]]:
     return token.strip(), names
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every option's default: flags are off, options without a value are not set."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "(default" in text or not action.option_strings or action.default is argparse.SUPPRESS:
+            return text  # the text says it already, a positional, or --help and --version
+        if action.default is False:
+            return f"{text} (default: off)"
+        if action.default in (None, []):
+            return f"{text} (default: not set)"
+        return super()._get_help_string(action) or text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="emulator", description="CDF Functions emulator")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the emulator as an HTTP server")
-    serve.add_argument("--host", default="127.0.0.1")
+    from emulator import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="emulator", description="CDF Functions emulator", formatter_class=_HelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the emulator as an HTTP server",
+        description="Run the emulator as an HTTP server (stop it with Ctrl-C).",
+        formatter_class=_HelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     serve.add_argument("--port", type=_port, default=8700, help="0 picks a free port (printed)")
     serve.add_argument(
-        "--project", default="my-project", help="the project of the printed snippet and --demo"
+        "--project", default=DEFAULT_PROJECT, help="the project of the printed snippet and --demo"
     )
-    serve.add_argument("--clock", choices=("wall", "virtual", "system"), default="wall")
     serve.add_argument(
-        "--start", default=None, type=_start, help="where the clock starts (ISO 8601 or epoch ms)"
+        "--clock",
+        choices=("wall", "virtual", "system"),
+        default="wall",
+        help="wall: real elapsed time from --start; virtual: moves only when told "
+        "(POST /_emulator/clock/advance); system: reads time.time()",
+    )
+    serve.add_argument(
+        "--start",
+        default=None,
+        type=_start,
+        help="where the clock starts, ISO 8601 or epoch ms (default: now, or the --state file's time)",
     )
     serve.add_argument("--demo", action="store_true", help="deploy the sample functions and one schedule")
-    serve.add_argument("--state", default=None, help="load state from FILE at start, save it on shutdown")
+    serve.add_argument(
+        "--state", default=None, metavar="FILE", help="load state from FILE at start, save it on shutdown"
+    )
     serve.add_argument(
         "--auth",
         choices=("any", "strict"),
@@ -77,18 +116,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN=PROJECT[,PROJECT...]",
         help="with --auth strict: allow TOKEN on these projects only (403 elsewhere); repeatable",
     )
-    serve.add_argument("--call-mode", choices=("sync", "background"), default="sync")
+    serve.add_argument(
+        "--call-mode",
+        choices=("sync", "background"),
+        default="sync",
+        help="sync: a call has finished when POST .../call answers; background: it runs on afterwards",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser
 
 
 def deploy_demo(emu: Any, project: str) -> None:
-    """The sample functions from fixtures/ and an every-minute schedule of hello."""
+    """The demo functions (package data in emulator/demo/) and an every-minute schedule of hello."""
     client = emu.client(project)
     hello = None
-    for name in DEMO_FUNCTIONS:
-        folder = FIXTURES / name
-        if folder.is_dir():
+    with resources.as_file(resources.files("emulator") / "demo") as demo:
+        for name in DEMO_FUNCTIONS:
+            folder = demo / name
+            if not folder.is_dir():  # a broken install: say so rather than serve an empty demo
+                raise FileNotFoundError(f"the demo function {name} is not in {demo}: reinstall the package")
             fn = emu.deploy(folder=folder, external_id=name, name=name, project=project)
             hello = fn if name == "hello" else hello
     if hello is not None:
@@ -105,6 +151,24 @@ def deploy_demo(emu: Any, project: str) -> None:
             print(f"note: demo schedule skipped ({exc.code}: {exc.message})", file=sys.stderr)
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether binding ``host:port`` fails because something listens there (checked before uvicorn
+    starts, so that a busy port is one clear line rather than uvicorn's start-up log and a trace)."""
+    if port == 0:
+        return False
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError:
+        return False  # an unknown host: let the server report it
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
+
+
 def serve(args: argparse.Namespace) -> int:
     from emulator import FunctionsEmulator
     from emulator.persistence import StateFileError, load, save
@@ -115,6 +179,10 @@ def serve(args: argparse.Namespace) -> int:
     if args.token and args.auth != "strict":
         print("error: --token needs --auth strict", file=sys.stderr)
         return 2
+    if port_in_use(args.host, args.port):
+        print(f"error: port {args.port} on {args.host} is in use: pick another with --port, "
+              "or --port 0 for a free one", file=sys.stderr)  # fmt: skip
+        return 1
     for token, projects in args.token:
         emu.auth.bind(token, projects)
     if args.state and not Path(args.state).resolve().parent.is_dir():
@@ -143,7 +211,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.start()
     except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc} (--port 0 picks a free port)", file=sys.stderr)
         return 1
     print(f"CDF Functions emulator listening on {server.base_url}", flush=True)
     print(f"  project: {args.project}   clock: {emu.clock.mode} ({emu.clock.now().isoformat()})", flush=True)
@@ -172,10 +240,12 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
-    return 2  # pragma: no cover - argparse requires a command
+    parser.print_help()  # bare `emulator`: say what it can do rather than only that a command is missing
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

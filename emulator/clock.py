@@ -15,8 +15,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 ClockMode = Literal["virtual", "wall", "system"]
 CLOCK_MODES: tuple[str, ...] = ("virtual", "wall", "system")

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 MAX_EXPRESSION_LENGTH = 1024
 DAY_MS = 86_400_000

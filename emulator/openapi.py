@@ -44,6 +44,9 @@ def corrected_spec(raw: dict[str, Any] | None = None) -> dict[str, Any]:
     nullable_cursors(spec)
     documented_conflicts(spec)
     schemas["SessionId"] = {"description": "Id of the session.", "type": "integer"}
+    schedule = schemas.get("FunctionSchedule", {})
+    if "nonce" in schedule.get("required", []):  # the nonce is sent on create, never returned
+        schedule["required"] = [r for r in schedule["required"] if r != "nonce"]
     error = schemas.get("FunctionCallError", {})
     if "required" in error:
         error["required"] = [r for r in error["required"] if r in error.get("properties", {})]

@@ -16,9 +16,15 @@ from typing import Any
 
 import pytest
 
+# A fixed instant, so that schedule tests do not depend on today's date; "now" starts at the real time.
+DEFAULT_START = "2026-01-01T00:00:00Z"
+NOW = "now"
+
 SETTINGS = {
+    # The same default as FunctionsEmulator() and `emulator serve` (tests/test_plugin.py checks it);
+    # a literal, because importing the emulator here would cost suites that never use the fixtures.
     "project": ("project name of the emulator's default client", "emulator-project"),
-    "start": ("where the virtual clock starts (ISO 8601, epoch ms); default: now", None),
+    "start": (f"where the clock starts: ISO 8601, epoch ms or {NOW!r} (the real time)", DEFAULT_START),
     "clock": ("clock mode: virtual, wall or system", "virtual"),
     "call_mode": ("sync (calls finish before the POST answers) or background", "sync"),
 }
@@ -40,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "functions_emulator(project=None, start=None, clock=None, call_mode=None, **options): "
+        f"start={NOW!r} starts the clock at the real time instead of {DEFAULT_START}; "
         "configure the functions_emulator fixture for this test (options go to FunctionsEmulator)",
     )
 
@@ -62,6 +69,8 @@ def emulator_options(request: pytest.FixtureRequest) -> dict[str, Any]:
         if marker.args:
             raise pytest.UsageError("@pytest.mark.functions_emulator takes keyword arguments only")
         options.update({k: v for k, v in marker.kwargs.items()})
+    if isinstance(options.get("start"), str) and options["start"].strip().lower() == NOW:
+        options["start"] = None  # FunctionsEmulator's own default: the real time
     return options
 
 

@@ -16,7 +16,15 @@ from cognite.client import CogniteClient
 from emulator import FunctionsEmulator
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def shared_reference() -> Path | None:
+    """The project's shared/reference folder above this checkout, if any (a fresh clone has none)."""
+    for folder in Path(__file__).resolve().parents:
+        candidate = folder / "shared" / "reference"
+        if (candidate / "cdf-openapi.json").is_file():
+            return candidate
+    return None
 
 
 @pytest.fixture

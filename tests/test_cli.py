@@ -121,7 +121,7 @@ def test_strict_auth_with_tokens_bound_to_projects() -> None:
         (["serve", "--token", "t=a"], "--token needs --auth strict"),
         (["serve", "--clock", "sundial"], "invalid choice"),
         (["serve", "--state", "/nonexistent-folder/state.json"], "does not exist"),
-        ([], "required"),
+        (["launch"], "invalid choice"),
     ],
 )
 def test_bad_arguments_are_clear_errors(args: list[str], message: str) -> None:
@@ -130,9 +130,41 @@ def test_bad_arguments_are_clear_errors(args: list[str], message: str) -> None:
     assert message in proc.stderr
 
 
-def test_a_busy_port_is_a_clear_error() -> None:
+def test_a_busy_port_is_one_clear_error_line_suggesting_port_zero() -> None:
     with Cli() as cli:
         proc = run_cli("serve", "--port", str(cli.port))
         assert proc.returncode == 1
-        assert "could not start" in proc.stderr
+        assert proc.stderr.splitlines() == [
+            f"error: port {cli.port} on 127.0.0.1 is in use: pick another with --port, "
+            "or --port 0 for a free one"
+        ]
+        assert proc.stdout == ""  # nothing that looks like a start (no uvicorn "Started server process")
         cli.stop()
+
+
+def test_version() -> None:
+    from emulator import __version__
+
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"emulator {__version__}"
+
+
+def test_bare_emulator_prints_help() -> None:
+    proc = run_cli()
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith("usage: emulator") and "serve" in proc.stdout and "--version" in proc.stdout
+
+
+def test_help_gives_every_option_a_text_and_a_default() -> None:
+    proc = run_cli("serve", "--help")
+    assert proc.returncode == 0
+    # one entry per option, starting on a line of its own ("  --port PORT  ..."); argparse wraps the rest
+    entries = re.split(r"\n(?=  --)", proc.stdout[proc.stdout.index("options:") :])[1:]
+    named = {entry.split()[0].rstrip(","): " ".join(entry.split()) for entry in entries}
+    assert sorted(named) == sorted(re.findall(r"\[(--[a-z-]+)", proc.stdout)) and len(named) == 11
+    for option, entry in named.items():
+        assert "(default: " in entry, f"{option} shows no default: {entry}"
+    text = " ".join(proc.stdout.split())
+    for default in ("(default: 127.0.0.1)", "(default: 8700)", "(default: emulator-project)",
+                    "(default: wall)", "(default: sync)", "(default: any)", "(default: off)"):  # fmt: skip
+        assert default in text

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
 from freezegun import freeze_time
 
 from emulator import FunctionsEmulator, to_epoch_ms
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 
 def handle(function_call_info):

@@ -33,6 +33,15 @@ def test_overwrite_replaces_content(client: CogniteClient) -> None:
     assert client.files.download_bytes(id=first.id) == b"two"
 
 
+@pytest.mark.parametrize("value", ["1", "0", "yes", ""])
+def test_overwrite_must_be_a_boolean(client: CogniteClient, value: str) -> None:
+    url = f"/api/v1/projects/{client.config.project}/files"
+    with pytest.raises(CogniteAPIError) as err:
+        client.post(url, json={"name": "a.zip", "externalId": "x"}, params={"overwrite": value})
+    assert err.value.code == 400 and "overwrite" in err.value.message
+    assert client.files.retrieve(external_id="x") is None
+
+
 def test_retrieve_multiple_and_delete(client: CogniteClient) -> None:
     a = client.files.upload_bytes(b"a", name="a.zip")
     b = client.files.upload_bytes(b"b", name="b.zip")

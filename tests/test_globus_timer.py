@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 globus_sdk = pytest.importorskip("globus_sdk")
 
 from emulator import FunctionsEmulator  # noqa: E402
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CALLBACK = "https://actions.example.org/run"

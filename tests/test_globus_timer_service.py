@@ -6,7 +6,7 @@ consent errors and ``resume_job(update_credentials=True)``."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -14,6 +14,8 @@ globus_sdk = pytest.importorskip("globus_sdk")
 testing = pytest.importorskip("globus_sdk.testing")
 
 from emulator import FunctionsEmulator  # noqa: E402
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 TRANSFER_URL = "https://actions.automate.globus.org/transfer/transfer/run"

@@ -175,3 +175,39 @@ def test_each_test_gets_its_own_server_and_state(pytester: pytest.Pytester) -> N
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
     result.assert_outcomes(passed=2)
+
+
+def test_the_clock_starts_at_a_fixed_instant_unless_told_now(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_start="""
+        import time
+        import pytest
+
+        def test_fixed(functions_emulator_clock):
+            assert functions_emulator_clock.now().isoformat() == "2026-01-01T00:00:00+00:00"
+
+        @pytest.mark.functions_emulator(start="now")
+        def test_marker_now(functions_emulator_clock):
+            assert abs(functions_emulator_clock.now_ms() - time.time() * 1000) < 60_000
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    pytester.makepyfile(
+        test_start="""
+        import time
+
+        def test_now_from_the_command_line(functions_emulator_clock):
+            assert abs(functions_emulator_clock.now_ms() - time.time() * 1000) < 60_000
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--functions-emulator-start", "NOW")
+    result.assert_outcomes(passed=1)
+
+
+def test_one_default_project_for_the_plugin_the_emulator_and_the_server() -> None:
+    from emulator.cli import build_parser
+    from emulator.emulator import DEFAULT_PROJECT
+    from pytest_plugin.plugin import SETTINGS
+
+    assert SETTINGS["project"][1] == DEFAULT_PROJECT == build_parser().parse_args(["serve"]).project

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from itertools import islice
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from emulator.roma.quartz import QuartzError, parse, parse_timezone
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 
 def ms(text: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -10,6 +10,8 @@ roma = pytest.importorskip("huaweicloudsdkroma.v2")
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException  # noqa: E402
 
 from emulator import FunctionsEmulator  # noqa: E402
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 START_MS = 1767225600000  # 2026-01-01T00:00:00Z
 

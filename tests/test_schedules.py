@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from cognite.client import CogniteClient
@@ -10,6 +10,8 @@ from cognite.client.data_classes import FunctionCall
 from cognite.client.exceptions import CogniteAPIError, CogniteNotFoundError
 
 from emulator import FunctionsEmulator
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 START_MS = 1767225600000  # 2026-01-01T00:00:00Z
 MINUTE = 60_000

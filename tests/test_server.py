@@ -17,6 +17,7 @@ from cognite.client import ClientConfig, CogniteClient, global_config
 from cognite.client.credentials import Token
 
 from emulator import FunctionsEmulator
+from emulator.cli import DEMO_FUNCTIONS
 from tests.conftest import fixture_folder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,7 @@ def test_cli_demo_server_is_usable_by_a_hand_built_client() -> None:
     try:
         client = hand_built_client(url, "demo")
         names = sorted(f.external_id for f in client.functions.list())
-        assert {"hello", "echo", "failing", "uses_client"} <= set(names)
+        assert names == sorted(DEMO_FUNCTIONS)  # from the package data (emulator/demo/), not fixtures/
         assert [s.cron_expression for s in client.functions.schedules.list()] == ["* * * * *"]
         hello = client.functions.retrieve(external_id="hello")
         assert client.functions.call(id=hello.id, data={"name": "cli"}).get_response() == {
@@ -242,3 +243,15 @@ def test_save_and_load_in_process_keeps_functions_schedules_sessions_and_calls(t
 
 def first_ms(state: dict) -> int:
     return state["clock_ms"]
+
+
+def test_the_root_of_the_server_leads_to_the_dashboard() -> None:
+    import httpx
+
+    emu = FunctionsEmulator(project="root")
+    with emu.serve(host="127.0.0.1", port=0) as server:
+        answer = httpx.get(f"{server.base_url}/", timeout=30)
+        assert answer.status_code == 307 and answer.headers["location"] == "/_emulator/ui"
+        page = httpx.get(f"{server.base_url}/", timeout=30, follow_redirects=True)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    emu.close()

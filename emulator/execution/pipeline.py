@@ -223,7 +223,7 @@ async def run_api_call(
         return record
     try:
         outcome = await asyncio.wait_for(asyncio.wrap_future(future), _wait_seconds(ctx))
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):  # two classes before Python 3.11
         outcome = timeout_outcome(ctx.settings.timeout_seconds, log.finish())
     close(ctx, store, record, outcome, _end_ms(ctx, record), True)
     return record

@@ -13,11 +13,13 @@ import calendar
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from emulator.roma import quartz
 from emulator.roma.errors import RomaError
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 PERIOD_MS = {"MIN": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000, "WEEK": 7 * 86_400_000}
 START_RANGE = (946684800000, 2147512447000)  # from the API's documentation

@@ -17,7 +17,7 @@ import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emulator.roma.quartz_syntax import (
@@ -33,6 +33,8 @@ from emulator.roma.quartz_syntax import (
     parse_day_of_week,
     parse_values,
 )
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 __all__ = ["QuartzError", "QuartzExpression", "parse", "parse_timezone"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from emulator.clock import Clock
@@ -21,6 +21,8 @@ from emulator.roma.errors import TASK_NOT_IN_PROJECT, RomaError
 from emulator.timeline import Timeline
 
 __all__ = ["Dispatch", "RomaError", "RomaService", "Task", "dispatch_from_body", "earliest"]
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 MAX_RUNS_KEPT = 10_000
 

@@ -7,12 +7,13 @@ The page (dashboard.html, package data, no build step, nothing fetched from the 
 
 from __future__ import annotations
 
+from datetime import timezone
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from emulator import cron
@@ -21,6 +22,8 @@ from emulator.globus.timers import GlobusTimers
 from emulator.resources.common import context_of
 from emulator.roma.service import RomaService
 from emulator.state import CallRecord, FunctionRecord, ScheduleRecord, Store
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 PREFIX = "/_emulator/ui"
 CALLS_PER_FUNCTION = 50  # newest first; the page is a dashboard, not an archive
@@ -36,6 +39,11 @@ def _page() -> str:
 
 async def index(request: Request) -> Response:
     return HTMLResponse(_page(), headers={"Cache-Control": "no-store"})
+
+
+async def root(request: Request) -> Response:
+    """``/`` of the dev server: a newcomer opening the printed URL lands on the dashboard."""
+    return RedirectResponse(PREFIX, status_code=307)
 
 
 # --- JSON ---------------------------------------------------------------------------------------
@@ -185,6 +193,7 @@ async def projects(request: Request) -> Response:
 
 
 routes = [
+    Route("/", root, methods=["GET"]),
     Route(PREFIX, index, methods=["GET"]),
     Route(PREFIX + "/", index, methods=["GET"]),
     Route(PREFIX + "/api/summary", summary, methods=["GET"]),

@@ -10,13 +10,15 @@ follow the time zone's calendar (a day across a DST change lasts 23 or 25 hours)
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
 
 from emulator.errors import bad_request
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 UNITS = {
     "s": ("s", 1), "sec": ("s", 1), "second": ("s", 1), "seconds": ("s", 1),

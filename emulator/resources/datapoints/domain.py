@@ -229,7 +229,9 @@ def _aggregate(
 ) -> Answer:
     assert q.granularity is not None and q.aggregates is not None
     n, unit = q.granularity
-    from datetime import UTC
+    from datetime import timezone
+
+    UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
     start = max(q.start, q.cursor) if q.cursor is not None else q.start
     intervals = Intervals(start, n, unit, q.tz or UTC)

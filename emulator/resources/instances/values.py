@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from emulator.errors import bad_request
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 FLOAT32_MAX = 3.4028234663852886e38
