@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,7 +35,7 @@ async def _body(request: Request) -> Any:
 
 def _answer(endpoint: Endpoint) -> Endpoint:
     """A TimerError raised by the endpoint becomes its answer, in the Timer service's shape."""
-    return cast(Endpoint, answering(TimerError)(endpoint))
+    return answering(TimerError)(endpoint)
 
 
 def _results(job: Job, marker: str | None) -> dict[str, Any]:

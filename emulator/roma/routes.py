@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -45,7 +45,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def _answer(endpoint: Endpoint) -> Endpoint:
     """A RomaError raised by the endpoint becomes its answer, in ROMA's shape."""
-    return cast(Endpoint, answering(RomaError)(endpoint))
+    return answering(RomaError)(endpoint)
 
 
 def _task(request: Request) -> Task:
