@@ -25,7 +25,7 @@ SEED = {
 def handle(client, data, function_call_info):  # type: ignore[no-untyped-def]
     import json
 
-    from cognite.client.data_classes import ExtractionPipelineRunWrite, RowWrite
+    from cognite.client.data_classes import EventWrite, ExtractionPipelineRunWrite, RowWrite
 
     config = json.loads(client.extraction_pipelines.config.retrieve("threshold-check").config)
     try:
@@ -39,6 +39,10 @@ def handle(client, data, function_call_info):  # type: ignore[no-untyped-def]
         ]
         if alerts:
             client.raw.rows.insert("landing", config["target"], alerts, ensure_parent=True)
+            at = function_call_info["scheduled_time"]
+            client.events.create(  # one event per alert, as a real threshold check would write
+                [EventWrite(external_id=a.key, type="alert", start_time=at, end_time=at) for a in alerts]
+            )
         status, message = "success", f"{len(alerts)} alert(s)"
     except Exception as exc:  # report the failure to CDF, then fail the call too
         client.extraction_pipelines.runs.create(
@@ -71,6 +75,8 @@ def test_scheduled_handler_reads_config_and_rows_and_reports_runs(
         calls = client.functions.calls.list(function_id=fn.id, limit=None)
         assert sorted(c.status for c in calls) == ["Completed", "Completed"]
         assert len(client.raw.rows.list("landing", "alerts", limit=100)) == 2  # one alert per run
+        events = client.events.list(type="alert", limit=None)
+        assert sorted(e.start_time for e in events) == sorted(c.scheduled_time for c in calls)
         runs = client.extraction_pipelines.runs.list(external_id="threshold-check", limit=None)
         assert [(r.status, r.message) for r in runs] == [("success", "1 alert(s)")] * 2
         pipe = client.extraction_pipelines.retrieve(external_id="threshold-check")
