@@ -104,11 +104,18 @@ def _check_json(value: Any, depth: int = 0) -> None:
             _check_json(item, depth + 1)
 
 
+def _from_iso(value: str) -> datetime:
+    """``datetime.fromisoformat``, with the ``Z`` suffix Python 3.10's version does not read."""
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    return datetime.fromisoformat(value)
+
+
 def normalise_timestamp(value: Any) -> str:
     if not isinstance(value, str):
         raise _fail("a timestamp (ISO 8601 with a time zone)", value)
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = _from_iso(value)
     except ValueError:
         raise _fail("a timestamp (ISO 8601 with a time zone)", value) from None
     if parsed.tzinfo is None:
@@ -118,7 +125,7 @@ def normalise_timestamp(value: Any) -> str:
 
 
 def timestamp_ms(value: str) -> int:
-    return int(datetime.fromisoformat(value).timestamp() * 1000)
+    return int(_from_iso(value).timestamp() * 1000)
 
 
 def check_value(definition: dict[str, Any], value: Any) -> Any:
