@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
-from emulator import openapi, surface
+import emulator.openapi as openapi
+import emulator.surface as surface
 from emulator.auth import AuthMiddleware
 from emulator.context import Context
 from emulator.errors import EXCEPTION_HANDLERS

@@ -14,7 +14,7 @@ import httpx2
 from cognite.client import AsyncCogniteClient, CogniteClient
 from starlette.types import ASGIApp
 
-from emulator import transport
+import emulator.transport as transport
 from emulator.context import Context
 
 if TYPE_CHECKING:

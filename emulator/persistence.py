@@ -14,7 +14,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Protocol
 
-from emulator import cron
+import emulator.cron as cron
 from emulator.clock import to_epoch_ms
 from emulator.context import Context
 from emulator.resources import families

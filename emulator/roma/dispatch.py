@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from emulator.roma import quartz
+import emulator.roma.quartz as quartz
 from emulator.roma.errors import RomaError
 
 UTC = timezone.utc  # datetime.UTC is new in Python 3.11

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from emulator import cron
+import emulator.cron as cron
 from emulator.context import Context
 from emulator.globus.timers import GlobusTimers
 from emulator.resources.common import context_of

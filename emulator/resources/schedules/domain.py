@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulator import cron
+import emulator.cron as cron
 from emulator.context import Context
 from emulator.errors import CogniteAPIError, bad_request, not_found
 from emulator.resources.functions.domain import get_function
