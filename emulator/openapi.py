@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.errors import CogniteAPIError
-from emulator.spec import METHODS, documented_conflicts, nullable_cursors
+from emulator.spec import METHODS, documented_conflicts, nullable_cursors, required_file_identifiers
 from emulator.surface import served_in_project, template
 
 
@@ -32,15 +32,7 @@ def corrected_spec(raw: dict[str, Any] | None = None) -> dict[str, Any]:
     """The official subset with the known errors of the spec itself corrected (docs/coverage.md)."""
     spec = copy.deepcopy(raw if raw is not None else official_spec())
     schemas = spec["components"]["schemas"]
-    for name, field in (
-        ("FileInternalId", "id"),
-        ("FileExternalId", "externalId"),
-        ("FileSelectById", "id"),
-        ("FileSelectByExternalId", "externalId"),
-        ("FileSelectByInstanceId", "instanceId"),
-    ):
-        if name in schemas:
-            schemas[name].setdefault("required", [field])
+    required_file_identifiers(spec)
     nullable_cursors(spec)
     documented_conflicts(spec)
     schemas["SessionId"] = {"description": "Id of the session.", "type": "integer"}

@@ -87,12 +87,9 @@ def documented_conflicts(spec: dict[str, Any]) -> None:
                 responses["409"] = responses["400"]
 
 
-def _correct(spec: dict[str, Any]) -> None:
-    """The spec's own known errors, corrected (docs/coverage.md lists them).
-
-    The file identifiers are the branches of a ``oneOf`` without ``required``: as published,
-    ``{"id": 1}`` matches all three branches, so every valid lookup would be refused.
-    """
+def required_file_identifiers(spec: dict[str, Any]) -> None:
+    """The file identifiers are the branches of a ``oneOf`` without ``required``: as published,
+    ``{"id": 1}`` matches all three branches, so every valid lookup would be refused."""
     schemas = spec["components"]["schemas"]
     for name, field in (
         ("FileInternalId", "id"),
@@ -103,6 +100,16 @@ def _correct(spec: dict[str, Any]) -> None:
     ):
         if name in schemas:
             schemas[name].setdefault("required", [field])
+
+
+def _correct(spec: dict[str, Any]) -> None:
+    """The spec's own known errors, corrected (docs/coverage.md lists them).
+
+    The file identifiers are the branches of a ``oneOf`` without ``required``: as published,
+    ``{"id": 1}`` matches all three branches, so every valid lookup would be refused.
+    """
+    schemas = spec["components"]["schemas"]
+    required_file_identifiers(spec)
     stack: list[Any] = [spec]
     while stack:  # every schema, also those inline in properties and request bodies
         node = stack.pop()
