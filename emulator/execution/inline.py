@@ -1,7 +1,8 @@
 """The inline runner of time travel: scheduled runs execute in the thread that moves the clock.
 
-Inside one clock move, the log capture stays installed and the environment and private modules of
-the function that ran last stay in place, so consecutive runs of one function pay for neither. That
+Inside one clock move, the log capture and the environment routing stay installed, with one
+environment overlay per function (its modules are its own anyway: emulator/execution/modules.py),
+so a run pays for neither, whichever function ran before it. That
 is what makes a year of minutely runs cost seconds rather than minutes. The price: an inline run
 cannot be interrupted at its timeout; it is marked Timeout when it returns late, and a handler that
 never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or the API's
