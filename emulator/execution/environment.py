@@ -97,6 +97,17 @@ class _Routing:
                 if saved_cwd is not None and _cwd() != saved_cwd:
                     os.chdir(saved_cwd)
 
+    def use(self, overlay: dict[str, str]) -> None:
+        """Inside ``environment()``: make this thread see ``overlay`` (the inline batch keeps one
+        overlay per function for a whole clock move, so switching functions copies nothing)."""
+        self.overlays[threading.get_ident()] = overlay
+
+    def fresh(self, env_vars: dict[str, str]) -> dict[str, str]:
+        """A new overlay: the process's variables now, plus ``env_vars``."""
+        installed: MutableMapping[str, str] = os.environ
+        original = installed.original if isinstance(installed, RoutedEnviron) else installed
+        return {**dict(original), **env_vars}
+
 
 def _cwd() -> str | None:
     try:

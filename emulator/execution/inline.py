@@ -1,7 +1,8 @@
 """The inline runner of time travel: scheduled runs execute in the thread that moves the clock.
 
-Inside one clock move, the log capture stays installed and the environment and private modules of
-the function that ran last stay in place, so consecutive runs of one function pay for neither. That
+Inside one clock move, the log capture and the environment routing stay installed, with one
+environment overlay per function (its modules are its own anyway: emulator/execution/modules.py),
+so a run pays for neither, whichever function ran before it. That
 is what makes a year of minutely runs cost seconds rather than minutes. The price: an inline run
 cannot be interrupted at its timeout; it is marked Timeout when it returns late, and a handler that
 never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or the API's
@@ -17,28 +18,30 @@ from typing import Any
 
 from emulator.execution.capture import CAPTURE, CallLog
 from emulator.execution.code import LoadedCode
-from emulator.execution.environment import environment
+from emulator.execution.environment import ROUTING, environment
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome, timeout_outcome
 from emulator.state import FunctionRecord
 
 
 class InlineBatch:
-    """The capture, env vars and private modules of the function that ran last, kept open."""
+    """The log capture and the environment routing, kept open for one clock move, with one
+    environment overlay per function (made on its first run in the move)."""
 
     def __init__(self) -> None:
-        self._stack = ExitStack()
-        self._function: FunctionRecord | None = None
+        self._overlays: dict[int, dict[str, str]] = {}
         self._capture = ExitStack()
         self._capture.enter_context(CAPTURE.capture(CallLog(lambda: 0)))
         CAPTURE.sinks.pop(threading.get_ident(), None)  # only handler runs are captured
+        self._capture.enter_context(environment({}))
+        # What the clock's thread sees between runs (facade callbacks, the test's own code).
+        self._between = ROUTING.fresh({})
+        ROUTING.use(self._between)
 
     def enter(self, function: FunctionRecord) -> None:
-        if self._function is function and function.code is not None:
-            return
-        self._stack.close()
-        self._stack = ExitStack()
-        self._stack.enter_context(environment(function.env_vars))
-        self._function = function
+        overlay = self._overlays.get(function.id)
+        if overlay is None:
+            overlay = self._overlays[function.id] = ROUTING.fresh(function.env_vars)
+        ROUTING.use(overlay)
 
     def run(
         self,
@@ -60,13 +63,11 @@ class InlineBatch:
             return failed_outcome(exc, log.finish())
         finally:
             CAPTURE.sinks.pop(ident, None)
+            ROUTING.use(self._between)
         logs = log.finish()
         if time.monotonic() - started > timeout_seconds:
             return timeout_outcome(timeout_seconds, logs)
         return returned_outcome(result, logs, max_response_bytes)
 
     def close(self) -> None:
-        try:
-            self._stack.close()
-        finally:
-            self._capture.close()
+        self._capture.close()
