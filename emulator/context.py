@@ -151,6 +151,7 @@ class Context:
     def reset(self) -> None:
         """Forget every project's state, pending schedule runs, faults and facade state; keep the
         clock and the ids already issued."""
+        self._release_code()
         self.backend.reset()
         self.schedules.reset()
         self.faults.clear()

@@ -177,7 +177,9 @@ class Worker:
             return Outcome("Timeout", error={"message": message, "trace": None}, logs=_finish(log, decoder))
         except _Broken as exc:
             self.kill()
-            return Outcome("Failed", error={"message": exc.message, "trace": None}, logs=_finish(log, decoder))
+            return Outcome(
+                "Failed", error={"message": exc.message, "trace": None}, logs=_finish(log, decoder)
+            )
         logs = _finish(log, decoder)
         if result.get("status") == "Completed":
             return returned_outcome(result.get("response"), logs, self.spec.max_response_bytes)
@@ -232,7 +234,9 @@ class Worker:
             return None
         (size,) = worker_child.HEADER.unpack_from(buffer)
         if size > self.spec.max_frame_bytes:
-            raise _Broken(_protocol(f"a frame of {size} bytes announced (the limit is {self.spec.max_frame_bytes})"))
+            raise _Broken(
+                _protocol(f"a frame of {size} bytes announced (the limit is {self.spec.max_frame_bytes})")
+            )
         if len(buffer) < header + size:
             return None
         if len(buffer) > header + size:
@@ -243,7 +247,9 @@ class Worker:
             raise _Broken(_protocol(f"a frame that is {exc}")) from None
         expected = "ready" if call_id is None else "result"
         if frame["kind"] != expected or (call_id is not None and frame.get("call") != call_id):
-            raise _Broken(_protocol(f"a {frame['kind']!r} frame where a {expected!r} frame for this call was due"))
+            raise _Broken(
+                _protocol(f"a {frame['kind']!r} frame where a {expected!r} frame for this call was due")
+            )
         return frame
 
     def _drain(self, log: CallLog | None, decoder: Any) -> bool:

@@ -258,5 +258,6 @@ def main(argv: list[str]) -> int:
         while answer:
             answer = answer[os.write(result_fd, answer) :]
 
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv))
