@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import select
+import subprocess
+import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -229,3 +232,69 @@ def test_workers_stop_with_their_function_and_the_emulator(emu: FunctionsEmulato
     else:
         emu.close()
     assert _gone(pid)
+
+
+@pytest.mark.functions_emulator(isolation="process", timeout=20)
+def test_concurrent_calls_of_one_function_get_a_worker_each(
+    emu: FunctionsEmulator, any_client: CogniteClient
+) -> None:
+    # The reader blocks until the writer opens the FIFO: one worker for both would never finish.
+    fifo = Path(tempfile.mkdtemp()) / "fifo"
+    os.mkfifo(fifo)
+    source = (
+        "import os\n"
+        "def handle(data):\n"
+        "    if data['role'] == 'reader':\n"
+        "        with open(data['fifo']) as f:\n"
+        "            return [os.getpid(), f.read()]\n"
+        "    with open(data['fifo'], 'w') as f:\n"
+        "        f.write('hello')\n"
+        "    return [os.getpid(), None]\n"
+    )
+    fn = emu.deploy(folder=_folder(source))
+    answers: dict[str, object] = {}
+
+    def call(role: str) -> None:
+        answers[role] = any_client.functions.call(id=fn.id, data={"role": role, "fifo": str(fifo)})
+
+    threads = [threading.Thread(target=call, args=(role,)) for role in ("reader", "writer")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    reader, writer = answers["reader"], answers["writer"]
+    assert reader.status == writer.status == "Completed", (reader.error, writer.error)  # type: ignore[attr-defined]
+    assert reader.get_response()[1] == "hello"  # type: ignore[attr-defined]
+    assert reader.get_response()[0] != writer.get_response()[0]  # type: ignore[attr-defined]
+
+
+ORPHAN_SCRIPT = """
+import sys, tempfile, pathlib
+from emulator import FunctionsEmulator
+folder = pathlib.Path(tempfile.mkdtemp())
+(folder / "handler.py").write_text("import os\\ndef handle():\\n    return os.getpid()\\n")
+emu = FunctionsEmulator(isolation="process")
+fn = emu.deploy(folder=str(folder))
+print(emu.client().functions.call(id=fn.id).get_response(), flush=True)
+sys.stdin.read()  # until the test closes it (or kills this process)
+"""
+
+
+@pytest.mark.parametrize("ending", ["exit", "sigkill"])
+def test_workers_die_with_the_emulator_process(ending: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    worker = int(proc.stdout.readline())
+    if ending == "exit":  # no emu.close(): the interpreter's exit stops the worker
+        proc.stdin.close()
+    else:  # nothing runs in the emulator's process: the worker notices its parent is gone
+        proc.kill()
+    proc.wait(60)
+    assert _gone(worker)

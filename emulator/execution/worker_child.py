@@ -249,7 +249,9 @@ def main(argv: list[str]) -> int:
         return 1
     while True:
         request = _read_frame(request_fd)
-        if request is None or request["kind"] != "call":
+        if request is None or request["kind"] != "call":  # the emulator is gone, or done with us
+            _flush()
+            os.killpg(0, 9)  # with every process the handler left running
             return 0
         try:
             answer = _encoded(worker.call(request))
