@@ -298,3 +298,27 @@ def test_workers_die_with_the_emulator_process(ending: str) -> None:
         proc.kill()
     proc.wait(60)
     assert _gone(worker)
+
+
+def test_the_standard_library_is_not_shadowed_in_the_worker(emu: FunctionsEmulator) -> None:
+    source = "import code, inspect\ndef handle():\n    return inspect.getfile(code)\n"
+    fn = emu.deploy(folder=_folder(source))
+    assert "emulator" not in emu.client().functions.call(id=fn.id).get_response()
+
+
+@pytest.mark.functions_emulator(isolation="process", timeout=20, limits=Limits(response_size_mb=1))
+def test_a_response_over_the_limit_fails_clearly(emu: FunctionsEmulator) -> None:
+    source = "def handle(data):\n    return 'x' * data['n']\n"
+    fn = emu.deploy(folder=_folder(source))
+    client = emu.client()
+    big = client.functions.call(id=fn.id, data={"n": 3 * 1024 * 1024})
+    assert big.status == "Failed"
+    assert big.error["message"].startswith("Function response is 3145730 bytes, over the limit of 1 MB")
+    assert client.functions.call(id=fn.id, data={"n": 3}).get_response() == "xxx"
+
+
+@pytest.mark.functions_emulator(isolation="process", timeout=60)
+def test_the_client_works_in_a_small_worker(emu: FunctionsEmulator) -> None:
+    source = "def handle(client):\n    return [f.name for f in client.functions.list()]\n"
+    fn = emu.deploy(folder=_folder(source), memory=0.1, name="small")
+    assert emu.client().functions.call(id=fn.id).get_response() == ["small"]

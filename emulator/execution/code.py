@@ -58,13 +58,14 @@ class LoadedCode:
     # The version's warm worker processes (isolation="process"), made on its first call.
     workers: Stoppable | None = field(default=None, repr=False, compare=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    released: bool = field(default=False, repr=False, compare=False)
 
     def release(self) -> None:
         """Forget the function's modules and stop its workers (it was deleted or redeployed, or
         the emulator was reset or closed)."""
         self.modules.close()
         with self.lock:
-            workers, self.workers = self.workers, None
+            workers, self.workers, self.released = self.workers, None, True
         if workers is not None:
             workers.close()
 

@@ -117,7 +117,11 @@ def pool_of(code: LoadedCode, spec: WorkerSpec) -> WorkerPool:
     with code.lock:
         pool = code.workers
         if not isinstance(pool, WorkerPool):
-            pool = code.workers = WorkerPool(spec)
+            pool = WorkerPool(spec)
+            if code.released:  # a call that raced a delete: its worker stops when it ends
+                pool.close()
+            else:
+                code.workers = pool
         return pool
 
 

@@ -46,8 +46,9 @@ class WorkerSpec:
 
     @property
     def max_frame_bytes(self) -> int:
-        # a response at the limit, plus an error message and trace (each capped by the worker)
-        return 2 * self.max_response_bytes + (1 << 20)
+        # a response at the limit (the worker refuses larger ones), or an error message and trace
+        # (each capped by the worker at 100,000 characters, up to 6 bytes each as JSON escapes)
+        return 2 * self.max_response_bytes + (4 << 20)
 
 
 class _Broken(Exception):
@@ -158,7 +159,8 @@ class Worker:
         try:
             if not self._ready:
                 self._send({"kind": "init", "root": self.spec.root, "module": self.spec.module,
-                            "params": list(self.spec.params), "memory_gb": self.spec.memory_gb}, deadline)  # fmt: skip
+                            "params": list(self.spec.params), "memory_gb": self.spec.memory_gb,
+                            "max_response_bytes": self.spec.max_response_bytes}, deadline)  # fmt: skip
                 ready = self._receive(deadline, log, decoder, None)
                 if ready.get("error") is not None:
                     self.kill()

@@ -21,12 +21,18 @@ starts cannot write frames.
 
 from __future__ import annotations
 
+import os
+import sys
+
+# Run as a script, this file's folder (emulator/execution) would come first on sys.path, and its
+# modules (code.py, pool.py, ...) would shadow the standard library's for the handler.
+if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
 import importlib
 import json
 import logging
-import os
 import struct
-import sys
 import threading
 import time
 import traceback
@@ -209,14 +215,25 @@ class _Worker:
         return out
 
 
-def _encoded(answer: dict[str, Any]) -> bytes:
+def _encoded(answer: dict[str, Any], max_response_bytes: int) -> bytes:
+    """The answer's frame; Failed instead if the response is not JSON or is over the limit (so an
+    honest response never makes a frame the emulator refuses as too large)."""
     try:
-        return encode_frame(answer)
+        data = encode_frame(answer)
     except (TypeError, ValueError, RecursionError) as exc:  # the handler's response is not JSON
-        message = f"Function response is not JSON serializable: {exc}"
-        failed = {**answer, "status": "Failed", "response": None}
-        failed["error"] = {"message": message, "trace": None}
-        return encode_frame(failed)
+        return _failed(answer, f"Function response is not JSON serializable: {exc}")
+    if len(data) > max_response_bytes + 4 * MAX_TEXT:
+        size = len(json.dumps(answer.get("response")).encode())
+        if size > max_response_bytes:
+            limit_mb = max_response_bytes / (1024 * 1024)
+            return _failed(answer, f"Function response is {size} bytes, over the limit of {limit_mb:g} MB")
+    return data
+
+
+def _failed(answer: dict[str, Any], message: str) -> bytes:
+    failed = {**answer, "status": "Failed", "response": None}
+    failed["error"] = {"message": message, "trace": None}
+    return encode_frame(failed)
 
 
 def _flush() -> None:
@@ -254,7 +271,7 @@ def main(argv: list[str]) -> int:
             os.killpg(0, 9)  # with every process the handler left running
             return 0
         try:
-            answer = _encoded(worker.call(request))
+            answer = _encoded(worker.call(request), int(init["max_response_bytes"]))
         finally:
             _flush()
         while answer:
