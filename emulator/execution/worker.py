@@ -150,6 +150,12 @@ class Worker:
             self.kill()
             message = f"The function's worker process could not be reached: {exc}"
             return Outcome("Failed", error={"message": message, "trace": None}, logs=_finish(log, decoder))
+        except Exception as exc:  # arguments that are not JSON (NaN), say: never a 500 or a lost slot
+            self.kill()
+            message = (
+                f"The call could not be run in the function's worker process: {type(exc).__name__}: {exc}"
+            )
+            return Outcome("Failed", error={"message": message, "trace": None}, logs=_finish(log, decoder))
 
     def _call(
         self, arguments: dict[str, Any], env: dict[str, str], client: dict[str, str] | None,
