@@ -13,12 +13,13 @@ import inspect
 import io
 import os
 import stat
+import threading
 import traceback
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from emulator.execution.modules import FunctionModules
 
@@ -39,6 +40,12 @@ class DeployError(Exception):
         return {"message": self.message, "trace": self.trace}
 
 
+class Stoppable(Protocol):
+    """What runs a function version's calls elsewhere (its warm worker processes)."""
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class LoadedCode:
     """A deployed function's code: its folder, ``functionPath`` as a module name, its ``handle``."""
@@ -48,10 +55,19 @@ class LoadedCode:
     handle: Callable[..., Any]
     params: tuple[str, ...]
     modules: FunctionModules
+    # The version's warm worker processes (isolation="process"), made on its first call.
+    workers: Stoppable | None = field(default=None, repr=False, compare=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    released: bool = field(default=False, repr=False, compare=False)
 
     def release(self) -> None:
-        """Forget the function's modules (it was deleted or redeployed)."""
+        """Forget the function's modules and stop its workers (it was deleted or redeployed, or
+        the emulator was reset or closed)."""
         self.modules.close()
+        with self.lock:
+            workers, self.workers, self.released = self.workers, None, True
+        if workers is not None:
+            workers.close()
 
 
 # --- unpacking --------------------------------------------------------------------------------------
