@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from typing import Any
 
 from emulator.execution.code import LoadedCode
@@ -73,7 +72,7 @@ def run_in_subprocess(
     env = {**os.environ, **env_vars}
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", _CHILD],
+            [code.environment.python, "-c", _CHILD],
             input=json.dumps(spec),
             capture_output=True,
             text=True,
