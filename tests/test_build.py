@@ -13,6 +13,7 @@ import pytest
 from cognite.client import CogniteClient
 
 from emulator import FunctionsEmulator
+from emulator.build.runtimes import uv_binary
 from emulator.context import Settings
 from tests.build_kit import HOST_RUNTIME, folder
 
@@ -154,3 +155,17 @@ def test_install_without_requirements_on_the_host_runtime_builds_nothing(
     call = emu.client().functions.call(id=fn.id, data={})
     assert call.status == "Completed" and call.get_response() == {"ok": True}
     assert not any(build_cache.iterdir())
+
+
+@pytest.mark.skipif(uv_binary() is None, reason="uv is not installed")
+@pytest.mark.functions_emulator(requirements="install")
+def test_index_url_goes_to_the_installer(any_client: CogniteClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")  # a closed port: fail at once
+    files = {"handler.py": HANDLER, "requirements.txt": "toolz==1.0.0\n"}
+    fn = _create(any_client, files, index_url="http://127.0.0.1:9/simple", skip_folder_validation=True)
+    assert fn.status == "Failed"
+    assert fn.error["message"].startswith("Failed to install the requirements (uv exited with 2): ")
+    assert (
+        "http://127.0.0.1:9/simple/toolz/" in fn.error["message"]
+        and "Connection refused" in fn.error["trace"]
+    )
