@@ -17,6 +17,8 @@ from emulator.build.runtimes import uv_binary
 from emulator.context import Settings
 from tests.build_kit import HOST_RUNTIME, folder
 
+pytest_plugins = ["pytester"]
+
 HANDLER = "def handle(data):\n    return {'ok': True}\n"
 
 
@@ -169,3 +171,23 @@ def test_index_url_goes_to_the_installer(any_client: CogniteClient, monkeypatch:
         "http://127.0.0.1:9/simple/toolz/" in fn.error["message"]
         and "Connection refused" in fn.error["trace"]
     )
+
+
+def test_the_plugin_takes_the_mode_and_cache_from_ini_and_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        functions_emulator_requirements = ignore
+        """
+    )
+    pytester.makepyfile(
+        test_modes="""
+        def test_modes(functions_emulator):
+            assert functions_emulator.requirements == "ignore"
+            assert str(functions_emulator.context.settings.build_cache) == "/tmp/from-cli"
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--functions-emulator-build-cache", "/tmp/from-cli"
+    )
+    result.assert_outcomes(passed=1)
