@@ -154,3 +154,17 @@ def test_thread_isolation_puts_the_environment_on_the_functions_import_path(buil
 
     assert not six.__file__.startswith(str(build_cache))  # the test process keeps its own
     assert os.environ.get("CDF_FUNCTIONS_EMULATOR_CACHE") == str(build_cache)
+
+
+def test_thread_isolation_says_when_a_package_cannot_find_itself() -> None:
+    files = {
+        "handler.py": USES_PACKAGE,
+        "requirements.txt": f"{PACKAGE}=={VERSION}\n",
+    }  # toolz: import_module
+    with FunctionsEmulator(requirements="install", isolation="thread") as emu:
+        fn = emu.deploy(folder=folder(files))
+    assert fn.status == "Failed"
+    assert fn.error["message"].startswith(
+        f"Failed to import handler.py: ModuleNotFoundError: No module named '{PACKAGE}'"
+    )
+    assert "deploy with isolation='process'" in fn.error["message"]
