@@ -122,6 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="sync",
         help="sync: a call has finished when POST .../call answers; background: it runs on afterwards",
     )
+    serve.add_argument(
+        "--requirements",
+        choices=("check", "install", "ignore"),
+        default="check",
+        help="the build step of a deployment: check: requirements.txt must be met by this Python "
+        "environment; install: build each function a virtual environment (uv or pip, cached) on its "
+        "runtime's Python; ignore: do not read requirements.txt",
+    )
+    serve.add_argument(
+        "--build-cache", default=None, metavar="DIR", help="where built environments are kept "
+        "(default: $CDF_FUNCTIONS_EMULATOR_CACHE or ~/.cache/cognite-functions-emulator)"
+    )  # fmt: skip
     serve.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -175,7 +187,8 @@ def serve(args: argparse.Namespace) -> int:
     from emulator.server import EmulatorServer
 
     emu = FunctionsEmulator(project=args.project, start=args.start, clock=args.clock, auth=args.auth,
-                            call_mode=args.call_mode)  # fmt: skip
+                            call_mode=args.call_mode, requirements=args.requirements,
+                            build_cache=args.build_cache)  # fmt: skip
     if args.token and args.auth != "strict":
         print("error: --token needs --auth strict", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from cognite.client import AsyncCogniteClient, CogniteClient
 
 from emulator.auth import AuthPolicy
+from emulator.build.runtimes import Interpreters
 from emulator.clock import Clock
 from emulator.deploy_timing import DeployTiming
 from emulator.faults import Faults
@@ -30,10 +31,11 @@ from emulator.schedule_queue import ScheduleQueue
 from emulator.state import Backend
 from emulator.timeline import Timeline
 
-__all__ = ["CallMode", "Clients", "Context", "Facades", "Isolation", "Settings"]
+__all__ = ["CallMode", "Clients", "Context", "Facades", "Isolation", "RequirementsMode", "Settings"]
 
 CallMode = Literal["sync", "background"]
 Isolation = Literal["thread", "process"]
+RequirementsMode = Literal["install", "check", "ignore"]  # the build step (emulator/build/step.py)
 T = TypeVar("T")
 
 
@@ -49,8 +51,15 @@ class Settings:
     max_calls_kept: int | None = 100_000
     limits: Limits = field(default_factory=Limits)
     deploy_timing: DeployTiming | None = None  # None: functions are Ready (or Failed) at once
+    requirements: RequirementsMode = "check"
+    build_cache: str | Path | None = None  # None: $CDF_FUNCTIONS_EMULATOR_CACHE or the user cache
+    interpreters: dict[str, str] = field(default_factory=dict)  # runtime -> python, before discovery
 
     def __post_init__(self) -> None:
+        if self.requirements not in ("install", "check", "ignore"):
+            raise ValueError(
+                f"requirements must be 'install', 'check' or 'ignore', not {self.requirements!r}"
+            )
         if self.call_mode not in ("sync", "background"):
             raise ValueError(f"call_mode must be 'sync' or 'background', not {self.call_mode!r}")
         if self.isolation not in ("thread", "process"):
@@ -129,6 +138,7 @@ class Context:
         self.auth = AuthPolicy(auth)
         self.facades = Facades()
         self.overrides = Overrides()  # the user's fakes for some APIs, by path prefix
+        self.interpreters = Interpreters(settings.interpreters)  # the runtimes' Pythons, found once
         self.clients: Clients = _Unwired()
         self._workdir: Path | None = None
         self._workdir_lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import textwrap
 import warnings
@@ -17,9 +18,10 @@ from cognite.client.data_classes import Function
 
 from emulator.app import build_app
 from emulator.auth import AuthPolicy
+from emulator.build.requirements import FILE_NAME, docstring_requirements
 from emulator.clients import EmulatorClients
 from emulator.clock import Clock, ClockMode
-from emulator.context import CallMode, Context, Isolation, Settings
+from emulator.context import CallMode, Context, Isolation, RequirementsMode, Settings
 from emulator.deploy_timing import DeployTiming
 from emulator.execution.free_names import unbound_globals
 from emulator.execution.outcomes import NAME_ERROR_HINT
@@ -39,7 +41,7 @@ from emulator.state import Backend, FileRecord
 if TYPE_CHECKING:
     from emulator.server import EmulatorServer
 
-__all__ = ["DEFAULT_PROJECT", "CallMode", "FunctionsEmulator", "Isolation"]
+__all__ = ["DEFAULT_PROJECT", "CallMode", "FunctionsEmulator", "Isolation", "RequirementsMode"]
 
 DEFAULT_PROJECT = "emulator-project"
 
@@ -68,6 +70,13 @@ class FunctionsEmulator:
         overrides: your own fakes for some APIs, by path prefix relative to the project
             (``{"/timeseries/synthetic": app}``: an ASGI app or a callable taking the request);
             see emulator/overrides.py and :meth:`override`.
+        requirements: the build step at deployment (docs/calls.md, "The build step"): "check" (the
+            default) fails a deployment whose requirements.txt this Python environment does not
+            meet; "install" builds the function a virtual environment (uv, else pip; cached) and, in
+            process isolation, runs it on its declared runtime's Python; "ignore" skips it.
+        build_cache: the folder of built environments (default: $CDF_FUNCTIONS_EMULATOR_CACHE, else
+            ~/.cache/cognite-functions-emulator).
+        interpreters: the Python of a runtime, before discovery (``{"py312": "/usr/bin/python3.12"}``).
     """
 
     def __init__(
@@ -87,6 +96,9 @@ class FunctionsEmulator:
         id_seed: int = 0,
         deploy_timing: DeployTiming | None = None,
         overrides: Mapping[str, Callable[..., Any]] | None = None,
+        requirements: RequirementsMode = "check",
+        build_cache: str | Path | None = None,
+        interpreters: Mapping[str, str] | None = None,
     ) -> None:
         settings = Settings(
             project=project,
@@ -96,6 +108,9 @@ class FunctionsEmulator:
             max_calls_kept=max_calls_kept,
             limits=limits or Limits(),
             deploy_timing=deploy_timing,
+            requirements=requirements,
+            build_cache=build_cache,
+            interpreters=dict(interpreters or {}),
         )
         settings.timeout_seconds = (
             float(timeout) if timeout is not None else settings.limits.timeout_minutes * 60.0
@@ -152,6 +167,10 @@ class FunctionsEmulator:
     @call_mode.setter
     def call_mode(self, value: CallMode) -> None:
         self.context.settings.call_mode = value
+
+    @property
+    def requirements(self) -> RequirementsMode:
+        return self.context.settings.requirements
 
     @property
     def isolation(self) -> Isolation:
@@ -357,4 +376,8 @@ def _zip_handle(handle: Callable[..., Any]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("handler.py", textwrap.dedent(getsource(handle)))
+        # The SDK's convention: a [requirements] block in the docstring becomes requirements.txt.
+        requirements = docstring_requirements(inspect.getdoc(handle))
+        if requirements:
+            zf.writestr(FILE_NAME, "".join(f"{line}\n" for line in requirements))
     return buffer.getvalue()

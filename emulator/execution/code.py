@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from emulator.build.environment import BuiltEnvironment, host_environment
 from emulator.execution.modules import FunctionModules
 
 ALLOWED_HANDLE_ARGS = ("client", "data", "secrets", "function_call_info")
@@ -31,10 +32,11 @@ MAX_ZIP_ENTRIES = 20_000
 class DeployError(Exception):
     """A deployment failure, recorded on the function as ``error: {message, trace}``."""
 
-    def __init__(self, message: str, trace: str | None = None) -> None:
+    def __init__(self, message: str, trace: str | None = None, *, cause: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.trace = trace
+        self.cause = cause  # the user code's exception type, when importing it failed (SyntaxError)
 
     def as_error(self) -> dict[str, Any]:
         return {"message": self.message, "trace": self.trace}
@@ -59,6 +61,9 @@ class LoadedCode:
     workers: Stoppable | None = field(default=None, repr=False, compare=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     released: bool = field(default=False, repr=False, compare=False)
+    # What the build step produced (emulator/build/): the interpreter a process-isolated call runs
+    # on and the function's own import path; the host's when nothing was built.
+    environment: BuiltEnvironment = field(default_factory=host_environment)
 
     def release(self) -> None:
         """Forget the function's modules and stop its workers (it was deleted or redeployed, or
@@ -112,31 +117,44 @@ def unpack_zip(data: bytes, dest: Path, *, max_bytes: int = MAX_UNPACKED_BYTES) 
                     out.write(chunk)
 
 
-def load_code(root: Path, function_path: str) -> LoadedCode:
-    """Import ``function_path`` from an unpacked function folder and check its ``handle``."""
-    root = root.resolve()
+def module_name_of(root: Path, function_path: str) -> str:
+    """``functionPath`` as a module name (``a/b/handler.py`` -> ``a.b.handler``), checked."""
     rel = PurePosixPath(function_path)
     if rel.is_absolute() or ".." in rel.parts or rel.suffix != ".py":
         raise DeployError(f"functionPath must be a relative path to a .py file, got {function_path!r}")
     if not (root / rel).is_file():
         raise DeployError(f"No file at functionPath {function_path!r} in the function's zip")
-    module_name = ".".join(rel.with_suffix("").parts)
     if not all(part.isidentifier() for part in rel.with_suffix("").parts):
         raise DeployError(f"functionPath {function_path!r} is not importable as a Python module")
-    modules = FunctionModules(root)
+    return ".".join(rel.with_suffix("").parts)
+
+
+def load_code(root: Path, function_path: str, environment: BuiltEnvironment | None = None) -> LoadedCode:
+    """Import ``function_path`` from an unpacked function folder and check its ``handle``.
+
+    ``environment``: what the build step produced; its ``site_packages`` join the function's
+    private import path (emulator/execution/modules.py)."""
+    root = root.resolve()
+    module_name = module_name_of(root, function_path)
+    environment = environment or host_environment()
+    modules = FunctionModules(root, environment.site_packages)
     try:
-        return _checked(modules, module_name, function_path)
+        return _checked(modules, module_name, function_path, environment)
     except BaseException:
         modules.close()
         raise
 
 
-def _checked(modules: FunctionModules, module_name: str, function_path: str) -> LoadedCode:
+def _checked(
+    modules: FunctionModules, module_name: str, function_path: str, environment: BuiltEnvironment
+) -> LoadedCode:
     try:
         module = modules.import_module(module_name)
     except BaseException as exc:  # user code: SyntaxError, ImportError, SystemExit, ...
         raise DeployError(
-            f"Failed to import {function_path}: {type(exc).__name__}: {exc}", user_trace(exc)
+            f"Failed to import {function_path}: {type(exc).__name__}: {exc}",
+            user_trace(exc),
+            cause=type(exc).__name__,
         ) from None
     handle = getattr(module, "handle", None)
     if handle is None:
@@ -150,7 +168,7 @@ def _checked(modules: FunctionModules, module_name: str, function_path: str) -> 
     # Arguments outside ALLOWED_HANDLE_ARGS do not stop a deployment: CDF deploys such code (only
     # the SDK refuses it, client-side, for folder= and function_handle=) and the call then fails
     # with Python's own TypeError for a required one (see execution.pipeline.arguments).
-    return LoadedCode(modules.root, module_name, handle, tuple(parameters), modules)
+    return LoadedCode(modules.root, module_name, handle, tuple(parameters), modules, environment=environment)
 
 
 def _not_user_code(filename: str) -> bool:

@@ -50,21 +50,33 @@ def top_level_names(root: Path) -> frozenset[str]:
     return frozenset(names)
 
 
-class FunctionModules:
-    """The private module namespace of one deployed function version."""
+# Never mapped from a function's built environment: the handler's ``client`` is the emulator's own
+# cognite-sdk, so the function must import that one (a pinned cognite-sdk runs in process isolation).
+HOST_ONLY = frozenset({"cognite"})
 
-    def __init__(self, root: Path) -> None:
+
+class FunctionModules:
+    """The private module namespace of one deployed function version.
+
+    ``extra_paths``: the function's built environment (its site-packages, emulator/build/): their
+    top-level modules are the function's own too, found after its folder."""
+
+    def __init__(self, root: Path, extra_paths: Sequence[str] = ()) -> None:
         self.root = root.resolve()
         self.package = f"{PREFIX}{uuid.uuid4().hex}"
-        self.top_names = top_level_names(self.root)
+        extra = [str(Path(p).resolve()) for p in extra_paths]
+        names = set(top_level_names(self.root))
+        for path in extra:
+            names |= {n for n in top_level_names(Path(path)) if not n.startswith("_") and n not in HOST_ONLY}
+        self.top_names = frozenset(names)
         scoped = dict(builtins.__dict__)
         scoped["__import__"] = self._import
         self.builtins = scoped
         package = ModuleType(self.package)
-        package.__path__ = [str(self.root)]
+        package.__path__ = [str(self.root), *extra]
         package.__package__ = self.package
         spec = importlib.machinery.ModuleSpec(self.package, None, is_package=True)
-        spec.submodule_search_locations = [str(self.root)]
+        spec.submodule_search_locations = [str(self.root), *extra]
         package.__spec__ = spec
         package.__dict__["__builtins__"] = scoped
         _FINDER.register(self)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import threading
 from concurrent.futures import Future
 from typing import Any
@@ -134,7 +133,7 @@ def _in_process(
     return run_in_worker(
         code, kwargs, function.env_vars, client=access, timeout=ctx.settings.timeout_seconds, log=log,
         memory_gb=function.memory, max_response_bytes=ctx.limits.response_bytes,
-        python=sys.executable,  # the function's runtime interpreter, once deployments find one
+        python=code.environment.python,  # the build step's interpreter (the host's unless installed)
     )  # fmt: skip
 
 

@@ -10,10 +10,11 @@ import re
 import shutil
 from typing import Any
 
+from emulator.build.step import build_and_load
 from emulator.context import Context
 from emulator.deploy_timing import DeployTiming
 from emulator.errors import CogniteAPIError, bad_request, not_found
-from emulator.execution.code import DeployError, load_code, unpack_zip
+from emulator.execution.code import DeployError, unpack_zip
 from emulator.state import FunctionRecord, Store
 from emulator.validation import (
     expect_object,
@@ -122,7 +123,8 @@ def settle(store: Store, now: int) -> None:
 
 
 def deploy(ctx: Context, store: Store, fn: FunctionRecord) -> None:
-    """Queued -> Deploying -> Ready | Failed: unpack the zip and import ``functionPath``."""
+    """Queued -> Deploying -> Ready | Failed: unpack the zip, build (requirements, runtime: see
+    emulator/build/step.py) and import ``functionPath``."""
     with ctx.backend.lock:
         fn.status = "Deploying"
         file = store.files.get(fn.file_id)
@@ -136,7 +138,18 @@ def deploy(ctx: Context, store: Store, fn: FunctionRecord) -> None:
         shutil.rmtree(code_dir, ignore_errors=True)
         code_dir.mkdir(parents=True)
         unpack_zip(content, code_dir, max_bytes=ctx.limits.max_unpacked_bytes)
-        code = load_code(code_dir, fn.function_path)
+        settings = ctx.settings
+        code = build_and_load(
+            code_dir,
+            fn.function_path,
+            mode=settings.requirements,
+            isolation=settings.isolation,
+            runtime=fn.runtime,
+            interpreters=ctx.interpreters,
+            cache=settings.build_cache,
+            index_url=fn.index_url,
+            extra_index_urls=fn.extra_index_urls,
+        )
     except DeployError as exc:
         shutil.rmtree(code_dir, ignore_errors=True)
         with ctx.backend.lock:
