@@ -1,11 +1,10 @@
 """The Cognite Toolkit (``cdf build`` / ``cdf deploy``) against the emulator's dev server, unmodified.
 
 The Toolkit runs as its own process (the ``cdf`` entry point), logged in with a token against the
-loopback server, exactly as docs/toolkit.md tells a user to run it. One module-scoped deployment (a
-data set, two functions, two schedules) is built, deployed twice and dry-run once; the tests then
-read the result through the cognite-sdk, over HTTP and in-process. Skipped when the Toolkit is not
-installed (it needs Python 3.11 or later); the last test, of what the Toolkit asks beyond the
-official spec, needs no Toolkit.
+loopback server, exactly as docs/toolkit.md tells a user to run it. One deployment (a data set, two
+functions, two schedules) is built, deployed twice and dry-run once, and read back through the
+cognite-sdk, over HTTP and in-process. Skipped when the Toolkit is not installed (it needs Python
+3.11 or later); the last test, of what the Toolkit asks beyond the official spec, needs none.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,10 @@ from cognite.client import CogniteClient
 from cognite.client.exceptions import CogniteAPIError
 
 from emulator import FunctionsEmulator
+
+# The deployment test runs four Toolkit processes (each a few seconds of imports, more on a loaded
+# machine).
+pytestmark = pytest.mark.timeout(600)
 
 PROJECT = "toolkit-project"
 # The entry point installed next to this interpreter (the venv's bin/), else the one on PATH.
@@ -120,7 +121,7 @@ def toolkit_env(base_url: str, project: str) -> dict[str, str]:
 def cdf(org: Path, env: dict[str, str], *args: str) -> str:
     assert CDF is not None
     done = subprocess.run(
-        [CDF, *args], cwd=org, env=env, capture_output=True, text=True, timeout=110, check=False
+        [CDF, *args], cwd=org, env=env, capture_output=True, text=True, timeout=300, check=False
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"cdf {' '.join(args)} exited {done.returncode}:\n{output}"
@@ -147,39 +148,33 @@ def snapshot(client: CogniteClient) -> dict[str, Any]:
     }
 
 
-@dataclass
-class Deployed:
-    emu: FunctionsEmulator
-    http: CogniteClient
-    first: dict[str, Any]
-    second: dict[str, Any]
-    second_output: str
-    dry_run_output: str
-
-
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+def test_build_deploy_twice_and_dry_run(tmp_path: Path) -> None:
+    """One test, so that a parallel run (xdist) never deploys twice: each step is a check below."""
     pytest.importorskip(
         "cognite_toolkit", reason="cognite-toolkit is not installed (it needs Python >= 3.11)"
     )
     if CDF is None:
         pytest.skip("the cognite-toolkit package is installed but its `cdf` command is not found")
-    org = write_organization(tmp_path_factory.mktemp("toolkit"), PROJECT)
+    org = write_organization(tmp_path, PROJECT)
     emu = FunctionsEmulator(project=PROJECT, start="2026-01-01T00:00:00Z")
     with emu, emu.serve(port=0) as server:
         env = toolkit_env(server.base_url, PROJECT)
         http = server.client()
         cdf(org, env, "build")
         cdf(org, env, "deploy")
+        check_what_the_deploy_created(emu.client())  # in-process: what the HTTP deploy wrote
         first = snapshot(http)
         second_output = cdf(org, env, "deploy", "--verbose")
-        second = snapshot(http)
+        # Nothing deleted or recreated: the same ids, and 1 data set, 2 functions and 2 schedules
+        # listed as unchanged (a change is listed as "- deleted" and "+ created").
+        assert snapshot(http) == first
+        assert resource_actions(second_output) == {"unchanged": 5}
         dry_run_output = cdf(org, env, "deploy", "--dry-run", "--verbose")
-        yield Deployed(emu, http, first, second, second_output, dry_run_output)
+        assert resource_actions(dry_run_output) == {"unchanged": 5}  # no "would create/update/delete"
+        check_the_schedule_runs_the_uploaded_code(emu, http)
 
 
-def test_deploy_creates_the_functions_schedules_and_data_set(deployed: Deployed) -> None:
-    client = deployed.emu.client()  # in-process: the state the HTTP deploys wrote
+def check_what_the_deploy_created(client: CogniteClient) -> None:
     greeter = client.functions.retrieve(external_id="greeter")
     reporter = client.functions.retrieve(external_id="reporter")
     assert greeter is not None and reporter is not None
@@ -196,26 +191,16 @@ def test_deploy_creates_the_functions_schedules_and_data_set(deployed: Deployed)
     assert client.functions.schedules.get_input_data(id=hourly[0].id) == {"name": "world"}
     # The Toolkit created each schedule's session from the client credentials of the config.
     assert hourly[0].session_id is not None
+    assert {s.name for s in client.functions.schedules.list(limit=None)} == {"hourly", "nightly"}
 
 
-def test_a_second_deploy_changes_nothing(deployed: Deployed) -> None:
-    assert deployed.second == deployed.first
-    assert set(deployed.first["functions"]) == {"greeter", "reporter"}
-    assert set(deployed.first["schedules"]) == {"hourly", "nightly"}
-    # 1 data set, 2 functions, 2 schedules; a change would be "- deleted" and "+ created".
-    assert resource_actions(deployed.second_output) == {"unchanged": 5}
-
-
-def test_dry_run_reports_no_changes(deployed: Deployed) -> None:
-    assert resource_actions(deployed.dry_run_output) == {"unchanged": 5}
-
-
-def test_the_deployed_schedule_runs_the_uploaded_code(deployed: Deployed) -> None:
-    calls = deployed.emu.clock.advance(hours=1)
-    greeter = deployed.http.functions.retrieve(external_id="greeter")
+def check_the_schedule_runs_the_uploaded_code(emu: FunctionsEmulator, client: CogniteClient) -> None:
+    calls = emu.clock.advance(hours=1)  # 01:00: the hourly schedule; the nightly one is at 02:00
+    greeter = client.functions.retrieve(external_id="greeter")
     assert greeter is not None
-    ran = [c for c in calls if c.function_id == greeter.id]
-    assert [(c.status, c.get_response()) for c in ran] == [("Completed", {"greeting": "Hello, world"})]
+    assert [(c.function_id, c.status, c.get_response()) for c in calls] == [
+        (greeter.id, "Completed", {"greeting": "Hello, world"})
+    ]
 
 
 def test_a_project_path_the_emulator_does_not_serve_answers_in_cdfs_error_shape(
