@@ -198,7 +198,7 @@ def test_page_and_summary_are_served(emu: FunctionsEmulator, base_url: str) -> N
     assert body["now"] == 1767225600000
     [fn] = body["functions"]
     assert (fn["externalId"], fn["status"], fn["runtime"], fn["callCount"]) == ("hello", "Ready", "py313", 1)
-    [call] = fn["calls"]
+    [call] = get_json(f"{base_url}/_emulator/ui/api/calls")["items"]
     assert call["status"] == "Completed"
     assert call["response"] == {"greeting": "Hello, api!"}
     assert [line["message"] for line in call["logs"]] == ["Hello, api!"]
@@ -218,7 +218,7 @@ def test_the_summary_creates_no_facade_and_shows_the_ones_that_exist(
     emu.roma.register_task("inst", "task-1")
     body = get_json(f"{base_url}/_emulator/ui/api/summary")
     assert "globus" not in body
-    assert [t["task_id"] for t in body["roma"]["items"]] == ["task-1"]
+    assert [t["taskId"] for t in body["roma"]["tasks"]] == ["task-1"]
     assert len(emu.context.facades.existing()) == 1
 
 
