@@ -240,3 +240,10 @@ def test_advancing_from_the_page_runs_schedules(
     assert all("schedule every-15-min" in c.text for c in calls)
     assert by_testid(browser, "schedule-next")[0].text.splitlines()[0] == "2026-01-01 01:15:00Z"
     save_screenshot(browser, tmp_path)
+
+
+def test_the_root_address_opens_the_dashboard(browser: Any, base_url: str, emu: FunctionsEmulator) -> None:
+    emu.deploy(fixture_folder("echo"), external_id="elsewhere", project="other-project")
+    open_page(browser, f"{base_url}/?project=other-project")
+    assert browser.current_url == f"{base_url}/_emulator/ui?project=other-project"
+    wait_for(browser, lambda d: css(d, '[data-external-id="elsewhere"]'), "the other project's function")

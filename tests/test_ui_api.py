@@ -175,3 +175,10 @@ def test_summary_globus_timers_and_roma_tasks_with_their_runs(
     assert (task["taskName"], task["runCount"], task["dispatch"]["period"]) == ("sync", 3, "HOUR")
     assert [r["trigger"] for r in task["runs"]] == ["SCHEDULE"] * 3
     assert task["nextRunMs"] == int((start + timedelta(hours=4)).timestamp() * 1000)
+
+
+def test_root_redirects_to_the_dashboard_keeping_the_query(http: httpx.Client) -> None:
+    assert http.get("/").headers["location"] == "/_emulator/ui"
+    answer = http.get("/", params={"project": "p 1", "token": "t"})
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/_emulator/ui?project=p+1&token=t"

@@ -34,8 +34,10 @@ async def index(request: Request) -> Response:
 
 
 async def root(request: Request) -> Response:
-    """``/`` of the dev server: a newcomer opening the printed URL lands on the dashboard."""
-    return RedirectResponse(PREFIX, status_code=307)
+    """``/`` of the dev server: a newcomer opening the printed URL lands on the dashboard (with the
+    query kept, so ``/?project=x&token=t`` opens that project with that token)."""
+    query = request.url.query
+    return RedirectResponse(PREFIX + ("?" + query if query else ""), status_code=307)
 
 
 def _project(request: Request) -> str:
