@@ -246,3 +246,14 @@ def test_user_data_is_escaped(browser: Any, base_url: str, emu: FunctionsEmulato
     assert "<b onmouseover=x>bold</b>" in text_of(browser, "call-data")
     assert browser.execute_script("return window.__xss") is None
     assert css(browser, "main img, main script, main b[onmouseover]") == []
+
+
+def test_the_page_sends_the_token_of_its_address_with_every_request(browser: Any) -> None:
+    # Under strict auth the CDF API wants a Bearer token; the page's one api() helper sends ?token=.
+    with FunctionsEmulator(project="ui-project", start=START, auth="strict") as emu, serve(emu) as url:
+        fn = emu.deploy(fixture_folder("hello"), external_id="hello")
+        open_page(browser, f"{url}/_emulator/ui?token=secret-token")
+        wait_for(browser, lambda d: css(d, '[data-testid="invoke-function"] option'), "the function picker")
+        by_testid(browser, "invoke-go")[0].click()
+        wait_for(browser, lambda d: "Completed" in text_of(d, "invoke-message"), "the call's answer")
+        assert len(emu.client().functions.calls.list(function_id=fn.id)) == 1
