@@ -104,6 +104,10 @@ class CallRecord:
     response: Any = None
     has_response: bool = False
     logs: list[tuple[int, str]] = field(default_factory=list)
+    # Not on CDF's wire (the dashboard shows them): the call's input data as JSON, and the wall
+    # time its handler took in ms (on a virtual clock endTime - startTime is 0).
+    data_json: str | None = None
+    wall_ms: float | None = None
 
 
 @dataclass

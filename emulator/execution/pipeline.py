@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -215,24 +216,32 @@ async def run_api_call(
     record exists (400 not Ready, 429 over the limits)."""
     store = ctx.backend.store(project)
     record = open_api_call(ctx, store, function, session_id)
+    record.data_json = json.dumps(data if data is not None else {})
     try:
-        kwargs = arguments(ctx, project, function, record, json.dumps(data if data is not None else {}))
+        kwargs = arguments(ctx, project, function, record, record.data_json)
     except BaseException as exc:  # the user's handler_client factory
         close(ctx, store, record, _client_failed(exc), _end_ms(ctx, record), True)
         return record
     log = CallLog(ctx.clock.now_ms, ctx.limits.max_log_lines)
+    started = time.perf_counter()
     future = _start_worker(ctx, project, function, kwargs, log)
     if background is None:
         background = ctx.settings.call_mode == "background"
     if background:
-        _finish_later(ctx, store, record, future, log)
+        _finish_later(ctx, store, record, future, log, started)
         return record
     try:
         outcome = await asyncio.wait_for(asyncio.wrap_future(future), _wait_seconds(ctx))
     except (TimeoutError, asyncio.TimeoutError):  # two classes before Python 3.11
         outcome = timeout_outcome(ctx.settings.timeout_seconds, log.finish())
+    record.wall_ms = _wall_ms(started)
     close(ctx, store, record, outcome, _end_ms(ctx, record), True)
     return record
+
+
+def _wall_ms(started: float) -> float:
+    """Real milliseconds since ``started`` (perf_counter): what a handler took, on any clock."""
+    return round((time.perf_counter() - started) * 1000, 3)
 
 
 def _end_ms(ctx: Context, record: CallRecord) -> int:
@@ -240,7 +249,7 @@ def _end_ms(ctx: Context, record: CallRecord) -> int:
 
 
 def _finish_later(
-    ctx: Context, store: Store, record: CallRecord, future: Future[Outcome], log: CallLog
+    ctx: Context, store: Store, record: CallRecord, future: Future[Outcome], log: CallLog, started: float
 ) -> None:
     done = threading.Event()
     lock = threading.Lock()
@@ -250,6 +259,7 @@ def _finish_later(
             if done.is_set():
                 return
             done.set()
+        record.wall_ms = _wall_ms(started)
         close(ctx, store, record, outcome, _end_ms(ctx, record), True)
 
     timer = threading.Timer(
@@ -286,6 +296,7 @@ def run_scheduled(
     elif function.status != "Ready":
         blocked = f"Could not run scheduled call: function {function.id} is {function.status}"
     record = open_scheduled(ctx, store, schedule, function, due_ms)
+    record.data_json = schedule.data_json
     if blocked is not None:
         outcome = not_run_outcome(blocked)
     else:
@@ -296,6 +307,7 @@ def run_scheduled(
             outcome = _client_failed(exc)
         else:
             settings, clock = ctx.settings, ctx.clock
+            started = time.perf_counter()
             log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
             pinned = clock.mode != "virtual"
             if pinned:
@@ -310,6 +322,7 @@ def run_scheduled(
             finally:
                 if pinned:
                     clock.unpin_thread()
+            record.wall_ms = _wall_ms(started)
     close(ctx, store, record, outcome, due_ms, False)
     return record
 

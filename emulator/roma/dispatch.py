@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import emulator.roma.quartz as quartz
+from emulator.clock import to_epoch_ms
 from emulator.roma.errors import RomaError
 
 UTC = timezone.utc  # datetime.UTC is new in Python 3.11
@@ -103,8 +104,8 @@ def dispatch_from_body(body: Any, task_id: str, now_ms: int, existing: Dispatch 
     merged.update({k: v for k, v in body.items() if v is not None})
     start = merged.get("start_datetime", now_ms)
     if isinstance(start, str):
-        try:
-            start = int(datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() * 1000)
+        try:  # the emulator's one reading of ISO 8601 (Z or an offset; without one, UTC)
+            start = to_epoch_ms(start)
         except ValueError:
             raise RomaError(
                 400, "FDI.3149", f"start_datetime {start!r} is not epoch ms or ISO 8601"
