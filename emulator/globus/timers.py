@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from emulator.clock import ms_to_datetime, to_epoch_ms
+from emulator.clock import MAX_EPOCH_MS, ms_to_datetime, to_epoch_ms
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
@@ -73,6 +73,8 @@ class Job:
             step = self.interval_s * 1000
             due = self.start_ms + ((after_ms - self.start_ms) // step + 1) * step
         if due is None or (self.stop_after_ms is not None and due > self.stop_after_ms):
+            return None
+        if due > MAX_EPOCH_MS:  # past the clock's range (a huge interval): no run will ever come
             return None
         return due
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.errors import answering
+from emulator.errors import CogniteAPIError, answering
 from emulator.roma.service import RomaError, RomaService, dispatch_from_body
+from emulator.validation import loads_strict, read_body
 
 BASE = "/v2/{project_id}/fdi/instances/{instance_id}/tasks/{task_id}/dispatches"
 
@@ -21,7 +21,11 @@ def _service(request: Request) -> RomaService:
 
 async def _body(request: Request) -> Any:
     try:
-        return json.loads(await request.body() or b"{}")
+        raw = await read_body(request)
+    except CogniteAPIError as exc:  # size, gzip and disconnect rules of the CDF API, in ROMA's shape
+        raise RomaError(exc.code, "FDI.3149", exc.message) from None
+    try:
+        return loads_strict(raw or b"{}")  # NaN, Infinity, 1e400 and deep nesting are refused too
     except ValueError as exc:
         raise RomaError(400, "FDI.3149", f"The request body is not valid JSON: {exc}") from None
 

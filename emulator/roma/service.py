@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from emulator.clock import MAX_EPOCH_MS
 from emulator.roma import quartz
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 PERIOD_MS = {"MIN": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000, "WEEK": 7 * 86_400_000}
 START_RANGE = (946684800000, 2147512447000)  # from the API's documentation
 MAX_RUNS_KEPT = 10_000
+_PAST_RANGE = "the next run would fall after 9999-12-31, the end of the emulator's clock"
 
 
 class RomaError(Exception):
@@ -71,6 +73,8 @@ class Dispatch:
             expression = quartz.parse(self.cron)
             tz = quartz.parse_timezone(self.cron_timezone)
             for due in expression.iter_after(max(after_ms, self.start_datetime - 1), tz):
+                if due > MAX_EPOCH_MS:
+                    raise ValueError(_PAST_RANGE)
                 yield due
             return
         assert self.period is not None and self.dispatch_interval is not None
@@ -78,6 +82,8 @@ class Dispatch:
             start = datetime.fromtimestamp(self.start_datetime / 1000, UTC)
             n = 0
             while True:
+                if (start.year * 12 + start.month - 1) + n * self.dispatch_interval > 9999 * 12 + 11:
+                    raise ValueError(_PAST_RANGE)
                 due = _add_months(start, n * self.dispatch_interval)
                 due_ms = int(due.timestamp() * 1000)
                 if due_ms > after_ms:
@@ -86,6 +92,8 @@ class Dispatch:
         step = PERIOD_MS[self.period] * self.dispatch_interval
         n = 0 if after_ms < self.start_datetime else (after_ms - self.start_datetime) // step + 1
         while True:
+            if self.start_datetime + n * step > MAX_EPOCH_MS:
+                raise ValueError(_PAST_RANGE)
             yield self.start_datetime + n * step
             n += 1
 
@@ -148,7 +156,7 @@ class RomaService:
         with self._lock:
             task.dispatch = dispatch
             task._iterator = dispatch.runs_after(self._emu.clock.now_ms())
-            task.next_run_ms = next(task._iterator, None)
+            task.next_run_ms = self._next_run(task, None)
 
     # --- TimerSource ------------------------------------------------------------------------------
     def next_due_ms(self) -> int | None:
@@ -156,11 +164,40 @@ class RomaService:
         return min(dues) if dues else None
 
     def fire(self, due_ms: int) -> list[Any]:
+        ended: list[tuple[Task, dict[str, Any]]] = []
         with self._lock:
             due = [t for t in self.tasks.values() if t.next_run_ms == due_ms]
             for task in due:
-                task.next_run_ms = next(task._iterator, None) if task._iterator is not None else None
-        return [self._run(task, due_ms) for task in due]
+                task.next_run_ms = self._next_run(task, due_ms, ended)
+        runs = [self._run(task, due_ms) for task in due]
+        with self._lock:  # recorded after the run that came before it
+            for task, failure in ended:
+                task.runs.append(failure)
+        return runs
+
+    def _next_run(
+        self, task: Task, after_ms: int | None, ended: list[tuple[Task, dict[str, Any]]] | None = None
+    ) -> int | None:
+        """The task's next run time, or None; a dispatch whose next run cannot be computed ends with a
+        recorded error rather than failing every later move of the clock (which all sources share)."""
+        if task._iterator is None:
+            return None
+        try:
+            return next(task._iterator, None)
+        except (ArithmeticError, ValueError) as exc:  # QuartzError is a ValueError
+            task._iterator = None
+            failure = {
+                "task_id": task.task_id,
+                "dispatch_id": task.dispatch.dispatch_id if task.dispatch else None,
+                "scheduled_time": after_ms,
+                "status": "FAILED",
+                "error": f"The dispatch ended: its next run cannot be computed ({type(exc).__name__}: {exc})",
+            }
+            if ended is None:
+                task.runs.append(failure)
+            else:
+                ended.append((task, failure))
+            return None
 
     def _run(self, task: Task, due_ms: int) -> dict[str, Any]:
         run = {
@@ -220,8 +257,12 @@ def dispatch_from_body(body: Any, task_id: str, now_ms: int, existing: Dispatch 
     period, interval, cron_text, tz_name = None, None, None, None
     if use_cron:
         cron_text, tz_name = merged.get("cron"), merged.get("cron_timezone")
-        if not cron_text:
-            raise RomaError(400, "FDI.3149", "cron is required when use_quartz_cron is true")
+        if not cron_text or not isinstance(cron_text, str):
+            raise RomaError(
+                400, "FDI.3149", "cron is required when use_quartz_cron is true (a Quartz expression string)"
+            )
+        if tz_name is not None and (not isinstance(tz_name, str) or len(tz_name) > 64):
+            raise RomaError(400, "FDI.3149", "cron_timezone must be a string (an IANA name or UTC+8)")
         try:
             quartz.parse(cron_text)
             quartz.parse_timezone(tz_name)
