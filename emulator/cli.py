@@ -44,8 +44,14 @@ def _token(value: str) -> tuple[str, list[str]]:
     token, sep, projects = value.partition("=")
     names = [p.strip() for p in projects.split(",") if p.strip()]
     if not sep or not token.strip() or not names:
-        raise argparse.ArgumentTypeError(f"expected TOKEN=PROJECT[,PROJECT...], got {value!r}")
+        raise argparse.ArgumentTypeError(f"expected TOKEN=PROJECT[,PROJECT...] or TOKEN=*, got {value!r}")
     return token.strip(), names
+
+
+def _admin_token(value: str) -> str:
+    if not value.strip() or value != value.strip():
+        raise argparse.ArgumentTypeError("the admin token is a non-empty string without spaces around it")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         type=_token,
         metavar="TOKEN=PROJECT[,PROJECT...]",
-        help="with --auth strict: allow TOKEN on these projects only (403 elsewhere); repeatable",
+        help="with --auth strict: allow TOKEN on these projects only (403 elsewhere), or on every "
+        "project with TOKEN=*; repeatable. Unknown tokens answer 401",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        type=_admin_token,
+        help="with --auth strict: the token for /_emulator/ (admin API, state, dashboard); "
+        "random and printed if not given",
     )
     serve.add_argument("--call-mode", choices=("sync", "background"), default="sync")
     serve.add_argument("--quiet", action="store_true", help="do not log each request")
@@ -110,13 +124,20 @@ def serve(args: argparse.Namespace) -> int:
     from emulator.persistence import StateFileError, load, save
     from emulator.server import EmulatorServer
 
-    emu = FunctionsEmulator(project=args.project, start=args.start, clock=args.clock, auth=args.auth,
-                            call_mode=args.call_mode)  # fmt: skip
-    if args.token and args.auth != "strict":
-        print("error: --token needs --auth strict", file=sys.stderr)
+    for option, given in (("--token", args.token), ("--admin-token", args.admin_token)):
+        if given and args.auth != "strict":
+            print(f"error: {option} needs --auth strict", file=sys.stderr)
+            return 2
+    if args.admin_token and any(token == args.admin_token for token, _ in args.token):
+        print("error: the --admin-token must differ from every --token", file=sys.stderr)
         return 2
+    emu = FunctionsEmulator(project=args.project, start=args.start, clock=args.clock, auth=args.auth,
+                            call_mode=args.call_mode, admin_token=args.admin_token)  # fmt: skip
     for token, projects in args.token:
-        emu.auth.bind(token, projects)
+        if projects == ["*"]:
+            emu.auth.allow(token)
+        else:
+            emu.auth.bind(token, projects)
     if args.state and not Path(args.state).resolve().parent.is_dir():
         print(f"error: the folder of --state {args.state} does not exist", file=sys.stderr)
         return 2
@@ -148,6 +169,13 @@ def serve(args: argparse.Namespace) -> int:
     print(
         f"  dashboard: {server.base_url}/_emulator/ui   admin: {server.base_url}/_emulator/clock", flush=True
     )
+    if args.auth == "strict":
+        if args.admin_token is None:  # generated: the only way to learn it
+            print(
+                f"  admin token (for /_emulator/, dashboard: ?token=...): {emu.auth.admin_token}", flush=True
+            )
+        else:
+            print("  admin token: the one given with --admin-token", flush=True)
     print("Connect with:\n\n" + SNIPPET.format(project=args.project, base_url=server.base_url), flush=True)
     status = 0
     try:

@@ -52,7 +52,10 @@ class FunctionsEmulator:
         handler_client: builds the ``client`` argument handed to ``handle()``, given the project; by
             default a CogniteClient wired back into this emulator.
         max_calls_kept: finished call records kept per project (oldest dropped first); None keeps all.
-        auth: "any" accepts every request; "strict" wants a Bearer token (see ``emu.auth.bind``).
+        auth: "any" accepts every request; "strict" wants a known token on every route (docs/admin.md;
+            ``emu.auth.bind``/``emu.auth.allow`` add project tokens).
+        admin_token: with ``auth="strict"``, the token for ``/_emulator/`` (random if not given:
+            ``emu.auth.admin_token``); distinct from every project token.
         raise_server_exceptions: re-raise emulator bugs in the test instead of answering 500.
         id_seed: seeds the id generator: ids look like CDF's (large, unique across resource types)
             and the same seed gives the same ids in the same order.
@@ -71,6 +74,7 @@ class FunctionsEmulator:
         max_calls_kept: int | None = 100_000,
         limits: Limits | None = None,
         auth: Literal["any", "strict"] = "any",
+        admin_token: str | None = None,
         raise_server_exceptions: bool = True,
         id_seed: int = 0,
     ) -> None:
@@ -96,7 +100,7 @@ class FunctionsEmulator:
         self._loopback: EmulatorServer | None = None
         self._globus: Any = None
         self._roma: Any = None
-        self.auth = AuthPolicy(auth)
+        self.auth = AuthPolicy(auth, admin_token=admin_token)
         self.app = build_app(self)
         self._httpx = transport.asgi_httpx_client(self.app)
         if not raise_server_exceptions:
@@ -126,11 +130,15 @@ class FunctionsEmulator:
     # --- clients --------------------------------------------------------------------------------
     def client(self, project: str | None = None) -> CogniteClient:
         """A real ``CogniteClient`` whose requests go straight into this emulator (no socket)."""
-        return transport.in_process_client(self.app, project or self.project, self._httpx)
+        return transport.in_process_client(
+            self.app, project or self.project, self._httpx, token=self.auth.client_token
+        )
 
     def async_client(self, project: str | None = None) -> AsyncCogniteClient:
         """A real ``AsyncCogniteClient`` wired to this emulator in-process."""
-        return transport.in_process_async_client(self.app, project or self.project, self._httpx)
+        return transport.in_process_async_client(
+            self.app, project or self.project, self._httpx, token=self.auth.client_token
+        )
 
     def sdk_ref(self, project: str | None = None) -> AsyncCogniteClient:
         """The AsyncCogniteClient that SDK objects built by the emulator (Function, FunctionCall) are bound
@@ -191,7 +199,7 @@ class FunctionsEmulator:
         self.globus  # noqa: B018 - the facade must exist before the first request
         return globus_sdk.TimersClient(
             base_url=self._loopback_url() + "/globus-timer",
-            authorizer=globus_sdk.AccessTokenAuthorizer("emulator-token"),
+            authorizer=globus_sdk.AccessTokenAuthorizer(self.auth.client_token),
         )
 
     @property
@@ -218,7 +226,13 @@ class FunctionsEmulator:
         return (
             RomaClient.new_builder()
             .with_http_config(config)
-            .with_credentials(BasicCredentials("emulator-ak", "emulator-sk", project_id))
+            .with_credentials(
+                BasicCredentials(
+                    "emulator-ak" if self.auth.mode == "any" else self.auth.client_token,
+                    "emulator-sk",
+                    project_id,
+                )
+            )
             .with_endpoint(self._loopback_url())
             .build()
         )
@@ -230,11 +244,12 @@ class FunctionsEmulator:
                 self._loopback = self.serve()
             return self._loopback.base_url
 
-    def state(self) -> dict[str, Any]:
-        """A JSON-ready dump of every project (what GET /_emulator/state answers)."""
+    def state(self, *, secrets: bool = False) -> dict[str, Any]:
+        """A JSON-ready dump of every project (what GET /_emulator/state answers); function secrets,
+        credentials in index URLs and session nonces read ``***`` unless ``secrets=True``."""
         from emulator.persistence import dump
 
-        return dump(self)
+        return dump(self, secrets=secrets)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> EmulatorServer:
         """Start a real HTTP server (uvicorn, in a background thread) on this emulator.

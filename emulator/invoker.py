@@ -140,7 +140,7 @@ class Invoker:
 
             def job() -> Outcome:
                 return run_in_subprocess(
-                    function.code, arguments, function.env_vars, project=project, base_url=base_url,
+                    function.code, arguments, function.env_vars, project=project, base_url=base_url, token=emu.auth.client_token,
                     timeout=emu.timeout_seconds, now_ms=now, max_response_bytes=emu.limits.response_bytes,
                     max_log_lines=emu.limits.max_log_lines,
                 )  # fmt: skip

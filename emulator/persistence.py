@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -33,8 +34,35 @@ def _record(obj: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj) if f.name not in drop}
 
 
-def dump(emu: FunctionsEmulator, *, with_content: bool = False) -> dict[str, Any]:
-    """Every project's state as JSON-ready data (file bytes only when ``with_content``)."""
+MASK = "***"
+_URL_CREDENTIALS = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@]*)@")
+
+
+def mask_url(url: Any) -> Any:
+    """``https://user:password@host/...`` -> ``https://user:***@host/...`` (a token alone: ``***@``)."""
+    if not isinstance(url, str):
+        return url
+    match = _URL_CREDENTIALS.match(url)
+    if match is None:
+        return url
+    user, sep, _ = match.group(2).partition(":")
+    userinfo = f"{user}:{MASK}" if sep else MASK
+    return match.group(1) + userinfo + "@" + url[match.end() :]
+
+
+def _masked_function(item: dict[str, Any]) -> dict[str, Any]:
+    item["secrets"] = {key: MASK for key in item.get("secrets") or {}}
+    item["index_url"] = mask_url(item.get("index_url"))
+    if item.get("extra_index_urls"):
+        item["extra_index_urls"] = [mask_url(u) for u in item["extra_index_urls"]]
+    return item
+
+
+def dump(emu: FunctionsEmulator, *, with_content: bool = False, secrets: bool = False) -> dict[str, Any]:
+    """Every project's state as JSON-ready data (file bytes only when ``with_content``).
+
+    Function secrets, credentials in index URLs and session nonces read ``***`` unless ``secrets``
+    (a state file keeps them: it must restore them)."""
     projects: dict[str, Any] = {}
     with emu.backend.lock:
         for name in emu.backend.projects():
@@ -53,8 +81,13 @@ def dump(emu: FunctionsEmulator, *, with_content: bool = False) -> dict[str, Any
                 calls.append(item)
             projects[name] = {
                 "files": files,
-                "sessions": [asdict(s) for s in store.sessions.values()],
-                "functions": [_record(f, drop=("code", "code_dir")) for f in store.functions.values()],
+                "sessions": [
+                    asdict(s) if secrets else {**asdict(s), "nonce": MASK} for s in store.sessions.values()
+                ],
+                "functions": [
+                    item if secrets else _masked_function(item)
+                    for item in (_record(f, drop=("code", "code_dir")) for f in store.functions.values())
+                ],
                 "calls": calls,
                 "schedules": [asdict(s) for s in store.schedules.values()],
                 # The other resource families (RAW, assets, time series, ...), by part name.
@@ -70,7 +103,7 @@ def dump(emu: FunctionsEmulator, *, with_content: bool = False) -> dict[str, Any
 
 def save(emu: FunctionsEmulator, path: str | Path) -> None:
     """Write the state file atomically (a crash never leaves half a file)."""
-    data = dump(emu, with_content=True)
+    data = dump(emu, with_content=True, secrets=True)
     data["ids_issued"] = emu.backend.ids.issued
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".state-")

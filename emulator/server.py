@@ -91,12 +91,14 @@ class EmulatorServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def client(self, project: str | None = None, token: str = "emulator-token") -> CogniteClient:
-        """A CogniteClient that talks to this server over HTTP (not in-process)."""
+    def client(self, project: str | None = None, token: str | None = None) -> CogniteClient:
+        """A CogniteClient that talks to this server over HTTP (not in-process); by default with the
+        emulator's own client token (``emu.auth.client_token``)."""
         from cognite.client import CogniteClient
 
         from emulator.transport import make_config
 
+        token = token if token is not None else self.emulator.auth.client_token
         return CogniteClient(make_config(project or self.emulator.project, self.base_url, token=token))
 
     def stop(self) -> None:

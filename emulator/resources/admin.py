@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from emulator.auth import bearer
 from emulator.clock import to_epoch_ms
-from emulator.errors import bad_request
+from emulator.errors import CogniteAPIError, bad_request
 from emulator.resources.common import emulator_of
 from emulator.validation import expect_object, read_json, reject_unknown
 
@@ -61,7 +62,13 @@ async def reset(request: Request) -> Response:
 
 
 async def state(request: Request) -> Response:
-    return JSONResponse(emulator_of(request).state())
+    """The state dump; secrets unmasked only for ``?secrets=true`` with the admin token."""
+    emu = emulator_of(request)
+    wanted = request.query_params.get("secrets", "").lower() in ("1", "true", "yes")
+    reveal = wanted and emu.auth.is_admin(bearer(request.headers.get("authorization")))
+    if wanted and not reveal:
+        raise CogniteAPIError(403, "Forbidden: secrets=true needs the admin token (Bearer)")
+    return JSONResponse(emu.state(secrets=reveal))
 
 
 async def list_faults(request: Request) -> Response:

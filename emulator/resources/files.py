@@ -53,8 +53,10 @@ def file_json(record: FileRecord) -> dict[str, Any]:
 
 
 def _upload_url(request: Request, project: str, file_id: int) -> str:
+    """The file's content URL; signed under strict auth, since the SDK sends no token to it."""
     base = str(request.base_url).rstrip("/")
-    return f"{base}/api/v1/projects/{project}/files/{file_id}/content"
+    url = f"{base}/api/v1/projects/{project}/files/{file_id}/content"
+    return emulator_of(request).auth.signed(url, project, file_id)
 
 
 def _lookup(store: Store, key: tuple[str, Any]) -> FileRecord | None:
@@ -180,10 +182,9 @@ async def download_link(request: Request) -> Response:
     store = store_of(request)
     items = get_items(await read_json(request), max_items=100)
     found = _resolve_many(store, items, ignore_unknown=False)
-    base = str(request.base_url).rstrip("/")
     out = []
     for item, record in zip(items, found, strict=False):
-        link = {"downloadUrl": f"{base}/api/v1/projects/{project_of(request)}/files/{record.id}/content"}
+        link = {"downloadUrl": _upload_url(request, project_of(request), record.id)}
         link.update({k: v for k, v in item.items() if k in ("id", "externalId")})
         out.append(link)
     return JSONResponse({"items": out})
