@@ -68,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--start", default=None, type=_start, help="where the clock starts (ISO 8601 or epoch ms)"
     )
     serve.add_argument("--demo", action="store_true", help="deploy the sample functions and one schedule")
-    serve.add_argument("--state", default=None, help="load state from FILE at start, save it on shutdown")
+    serve.add_argument(
+        "--state",
+        default=None,
+        help="load state from FILE at start; keep it saved while running (within a second of each "
+        "change) and at shutdown",
+    )
     serve.add_argument(
         "--auth",
         choices=("any", "strict"),
@@ -90,6 +95,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=_admin_token,
         help="with --auth strict: the token for /_emulator/ (admin API, state, dashboard); "
         "random and printed if not given",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also serve requests whose Host header is HOST (default: loopback names and the --host "
+        "address only, against DNS rebinding); '*' allows any; repeatable",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="accept state-changing requests from web pages of ORIGIN (e.g. http://localhost:3000); "
+        "repeatable",
     )
     serve.add_argument("--call-mode", choices=("sync", "background"), default="sync")
     serve.add_argument("--quiet", action="store_true", help="do not log each request")
@@ -121,7 +142,8 @@ def deploy_demo(emu: Any, project: str) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     from emulator import FunctionsEmulator
-    from emulator.persistence import StateFileError, load, save
+    from emulator.autosave import Autosaver, ChangeCounter
+    from emulator.persistence import StateFileError, check_writable, load
     from emulator.server import EmulatorServer
 
     for option, given in (("--token", args.token), ("--admin-token", args.admin_token)):
@@ -138,9 +160,12 @@ def serve(args: argparse.Namespace) -> int:
             emu.auth.allow(token)
         else:
             emu.auth.bind(token, projects)
-    if args.state and not Path(args.state).resolve().parent.is_dir():
-        print(f"error: the folder of --state {args.state} does not exist", file=sys.stderr)
-        return 2
+    if args.state:
+        try:
+            check_writable(args.state)  # now, not at the first save an hour later
+        except StateFileError as exc:
+            print(f"error: --state: {exc}", file=sys.stderr)
+            return 2
     if args.state and Path(args.state).exists():
         try:
             load(emu, args.state, restore_clock=args.start is None)
@@ -151,14 +176,24 @@ def serve(args: argparse.Namespace) -> int:
     if args.demo and not emu.backend.store(args.project).functions:
         deploy_demo(emu, args.project)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    server = EmulatorServer(emu, args.host, args.port, access_log=not args.quiet, log_level="info")
+    counter = ChangeCounter(emu.app)
+    server = EmulatorServer(emu, args.host, args.port, access_log=not args.quiet, log_level="info",
+                            allow_hosts=args.allow_host, allow_origins=args.allow_origin,
+                            app=counter)  # fmt: skip
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    # SIGHUP: the terminal was closed. Save and exit like SIGTERM, never die with unsaved state.
+    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, on_signal)
+
+    def autosave_failed(exc: BaseException) -> None:
+        print(f"error: could not save the state to {args.state}: {_reason(exc)} (retrying)", file=sys.stderr)
+
+    autosaver = Autosaver(emu, args.state, counter=counter, on_error=autosave_failed) if args.state else None
     try:
         server.start()
     except RuntimeError as exc:
@@ -177,6 +212,8 @@ def serve(args: argparse.Namespace) -> int:
         else:
             print("  admin token: the one given with --admin-token", flush=True)
     print("Connect with:\n\n" + SNIPPET.format(project=args.project, base_url=server.base_url), flush=True)
+    if autosaver is not None:
+        autosaver.start()
     status = 0
     try:
         while not stop.wait(0.5):
@@ -184,17 +221,25 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         print("Shutting down ...", flush=True)
         server.stop()
-        if args.state:
+        if autosaver is not None:
+            autosaver.stop()
             try:
-                save(emu, args.state)
+                autosaver.save_now()
             except (OSError, TypeError, ValueError) as exc:
-                print(f"error: could not save the state to {args.state}: {exc}", file=sys.stderr)
+                print(f"error: could not save the state to {args.state}: {_reason(exc)}", file=sys.stderr)
                 status = 1
             else:
                 print(f"State saved to {args.state}", flush=True)
         emu.close()
     print("Emulator stopped.", flush=True)
     return status
+
+
+def _reason(exc: BaseException) -> str:
+    """An OSError as its plain reason ("No space left on device"), anything else as itself."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}"
 
 
 def main(argv: list[str] | None = None) -> int:

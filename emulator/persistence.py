@@ -7,6 +7,7 @@ function code travels as its zip (base64, from the Files store) and is redeploye
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from emulator import cron
 from emulator.clock import to_epoch_ms
 from emulator.resources import families
 from emulator.state import CallRecord, FileRecord, FunctionRecord, ScheduleRecord, SessionRecord
+from emulator.state_check import StateContentError, check_state
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
@@ -102,14 +104,40 @@ def dump(emu: FunctionsEmulator, *, with_content: bool = False, secrets: bool = 
 
 
 def save(emu: FunctionsEmulator, path: str | Path) -> None:
-    """Write the state file atomically (a crash never leaves half a file)."""
+    """Write the state file atomically: a crash or a full disk never leaves half a file, and a
+    failed write leaves no temporary file behind (the error propagates: OSError, TypeError, ...)."""
     data = dump(emu, with_content=True, secrets=True)
     data["ids_issued"] = emu.backend.ids.issued
+    data["id_seed"] = emu.backend.ids.seed
+    text = json.dumps(data, allow_nan=False)  # before any file exists: unserialisable state fails clean
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".state-")
-    with os.fdopen(fd, "w") as out:
-        json.dump(data, out)
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())  # the rename must not land before the bytes (power loss)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def check_writable(path: str | Path) -> None:
+    """StateFileError unless ``path`` can be written (checked at start, not at the first save)."""
+    target = Path(path)
+    folder = target.resolve().parent
+    if not folder.is_dir():
+        raise StateFileError(f"the folder of the state file {path} does not exist")
+    if target.exists() and (not target.is_file() or not os.access(target, os.W_OK)):
+        raise StateFileError(f"the state file {path} is not a writable file")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".state-probe-")
+    except OSError as exc:
+        raise StateFileError(f"the folder {folder} is not writable: {exc.strerror or exc}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def load(emu: FunctionsEmulator, path: str | Path, *, restore_clock: bool = True) -> None:
@@ -126,6 +154,10 @@ def load(emu: FunctionsEmulator, path: str | Path, *, restore_clock: bool = True
         raise StateFileError(
             f"{path} is not a {FORMAT} state file (format: {data.get('format') if isinstance(data, dict) else None!r})"
         )
+    try:
+        check_state(data, emu.backend.ids)
+    except StateContentError as exc:
+        raise StateFileError(f"State file {path} is not valid: {exc}") from None
     try:
         _restore(emu, data, restore_clock)
     except Exception as exc:  # any shape we did not write (lists for dicts, missing keys, bad base64, ...)

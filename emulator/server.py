@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -53,11 +54,24 @@ class EmulatorServer:
         *,
         access_log: bool = False,
         log_level: str = "warning",
+        allow_hosts: Iterable[str] = (),
+        allow_origins: Iterable[str] = (),
+        app: Any = None,
     ) -> None:
+        """``app``: an ASGI wrapper of ``emulator.app`` to serve instead (the CLI counts changes)."""
+        from emulator.guard import HostOriginGuard
+
         self.emulator = emulator
         self.host = host
+        # Only the socket is guarded: browsers can reach it, never the in-process transport.
+        app = HostOriginGuard(
+            app if app is not None else emulator.app,
+            bound_host=host,
+            allow_hosts=allow_hosts,
+            allow_origins=allow_origins,
+        )
         config = uvicorn.Config(
-            emulator.app,
+            app,
             host=host,
             port=port,
             log_level=log_level,
