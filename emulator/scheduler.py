@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import heapq
 import json
+import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -41,16 +43,45 @@ if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
 
 
+class FiredLog:
+    """What one move of the clock fired: the newest ``maxlen`` entries, and how many in all.
+
+    Ten years of a minutely schedule are 5.3 million runs; keeping each record alive until the
+    caller drops the answer of ``advance`` would outgrow any memory, so only as many as the store
+    keeps (``max_calls_kept``) are held here too; ``total`` still counts every run.
+    """
+
+    def __init__(self, maxlen: int | None) -> None:
+        self.entries: deque[Any] = deque(maxlen=maxlen)
+        self.total = 0
+        self.calls = 0  # of them, CDF calls: (project, CallRecord) entries
+
+    def append(self, item: Any) -> None:
+        self.entries.append(item)
+        self.total += 1
+        self.calls += isinstance(item, tuple)
+
+    def extend(self, items: Iterable[Any]) -> None:
+        for item in items:
+            self.append(item)
+
+
 class FiredCalls(list):  # type: ignore[type-arg]
     """The calls an ``advance`` started, in order: a list of the SDK's ``FunctionCall``.
 
     Items are built from the call records on first access, so a year of runs does not pay for
-    525,600 SDK objects unless the test looks at them.
+    525,600 SDK objects unless the test looks at them. When one move fires more calls than
+    ``max_calls_kept``, the list holds the newest ``max_calls_kept`` of them (the ones the store
+    still keeps); ``total`` is how many fired, ``dropped`` how many of them are not in the list.
     """
 
-    def __init__(self, emu: FunctionsEmulator, entries: list[tuple[str, CallRecord]]) -> None:
+    def __init__(
+        self, emu: FunctionsEmulator, entries: Iterable[tuple[str, CallRecord]], total: int | None = None
+    ) -> None:
         super().__init__(entries)
         self._emu = emu
+        self.total = len(self) if total is None else total
+        self.dropped = self.total - len(self)
 
     def _materialise(self, index: int) -> FunctionCall:
         item = list.__getitem__(self, index)
@@ -82,6 +113,8 @@ class FiredCalls(list):  # type: ignore[type-arg]
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
+        if self.dropped:
+            return f"FiredCalls({len(self)} of {self.total} calls: the newest, as max_calls_kept)"
         return f"FiredCalls({len(self)} calls)"
 
 
@@ -94,6 +127,7 @@ class Scheduler:
         self._runs: dict[int, Iterator[int]] = {}  # schedule id -> its future run times
         self._lock = threading.RLock()
         self._batch: _Batch | None = None
+        self._worker: _Worker | None = None  # wall/system clock: where scheduled handlers run
 
     # --- keeping the heap in step with the stores -------------------------------------------------
     def add(self, project: str, schedule: ScheduleRecord, compiled: cron.CronExpression) -> None:
@@ -130,6 +164,9 @@ class Scheduler:
         with self._lock:
             self._heap.clear()
             self._runs.clear()
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
 
     def next_runs(self, schedule: ScheduleRecord, after_ms: int, count: int) -> list[int]:
         """The next ``count`` run times of a schedule after ``after_ms`` (for dashboards)."""
@@ -157,10 +194,10 @@ class Scheduler:
             if record is not None:
                 fired.append((project, record))
 
-    def fire_until(self, target_ms: int) -> list[Any]:
+    def fire_until(self, target_ms: int) -> FiredLog:
         """Fire every run due at or before ``target_ms`` (the Timeline's shortcut when this is its
         only source): one heap pop per run, the clock moved to each run's instant."""
-        fired: list[Any] = []
+        fired = FiredLog(self._emu.max_calls_kept)
         heap, runs, lock = self._heap, self._runs, self._lock
         move = self._emu.clock._move_to
         while True:
@@ -189,7 +226,10 @@ class Scheduler:
             batch, self._batch = self._batch, None
             batch.close()
 
-    def wrap(self, fired: list[Any]) -> FiredCalls:
+    def wrap(self, fired: list[Any] | FiredLog) -> FiredCalls:
+        if isinstance(fired, FiredLog):
+            calls = [f for f in fired.entries if isinstance(f, tuple)]
+            return FiredCalls(self._emu, calls, fired.calls)
         return FiredCalls(self._emu, [f for f in fired if isinstance(f, tuple)])
 
     # --- one scheduled run -----------------------------------------------------------------------------
@@ -266,10 +306,12 @@ class Scheduler:
             with self.batch():
                 return self._execute(project, function, record, schedule)
         batch.enter(function)
-        ident = threading.get_ident()
         pinned = emu.clock.mode != "virtual"
         if pinned:
-            emu.clock._pin(record.scheduled_time)
+            # Real time passes: a hung handler must not stall the other schedules for ever, nor stay
+            # Running past its timeout. It runs in a worker that is given up at the timeout.
+            return self._execute_with_deadline(code, kwargs, log, record)
+        ident = threading.get_ident()
         CAPTURE.sinks[ident] = log
         started = time.monotonic()
         try:
@@ -278,8 +320,6 @@ class Scheduler:
             return failed_outcome(exc, log.finish())
         finally:
             CAPTURE.sinks.pop(ident, None)
-            if pinned:
-                emu.clock._pin(None)
         logs = log.finish()
         if time.monotonic() - started > emu.timeout_seconds:
             seconds = emu.timeout_seconds
@@ -289,6 +329,75 @@ class Scheduler:
                 logs=logs,
             )
         return returned_outcome(result, logs, emu.limits.response_bytes)
+
+    def _execute_with_deadline(
+        self, code: Any, kwargs: dict[str, Any], log: CallLog, record: CallRecord
+    ) -> Outcome:
+        """Wall/system clock: run the handler in a daemon worker, wait at most the timeout; a run
+        still going then is Timeout at once (its worker is abandoned and its result discarded)."""
+        emu = self._emu
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            ident = threading.get_ident()
+            emu.clock._pin(record.scheduled_time)
+            CAPTURE.sinks[ident] = log
+            try:
+                box["result"] = code.handle(**kwargs)
+            except BaseException as exc:  # the handler's failure is the call's failure
+                box["error"] = exc
+            finally:
+                CAPTURE.sinks.pop(ident, None)
+                emu.clock._pin(None)
+
+        worker = self._worker
+        if worker is None or not worker.idle:
+            worker = self._worker = _Worker()
+        if not worker.run(work, emu.timeout_seconds):
+            self._worker = None  # busy with the hung handler for good: the next run gets a fresh one
+        if "result" not in box and "error" not in box:
+            seconds = emu.timeout_seconds
+            return Outcome(
+                "Timeout",
+                error={"message": f"Function call timed out after {seconds:g} seconds", "trace": None},
+                logs=log.finish(),
+            )
+        if "error" in box:
+            return failed_outcome(box["error"], log.finish())
+        return returned_outcome(box.get("result"), log.finish(), emu.limits.response_bytes)
+
+
+class _Worker:
+    """One daemon thread running scheduled handlers one at a time (a thread per run would cost a
+    start each; a pool's threads are joined at exit, which a hung handler would block)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], None] | None, threading.Event]] = queue.SimpleQueue()
+        self.idle = True
+        threading.Thread(target=self._loop, name="emulator-scheduled-calls", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            job, done = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            finally:
+                done.set()
+
+    def run(self, job: Callable[[], None], timeout: float) -> bool:
+        """Run ``job``; False if it was still running after ``timeout`` seconds."""
+        done = threading.Event()
+        self.idle = False
+        self._jobs.put((job, done))
+        finished = done.wait(timeout)
+        self.idle = finished
+        return finished
+
+    def stop(self) -> None:
+        """End the thread once it is free (a hung handler's thread ends when the handler does)."""
+        self._jobs.put((None, threading.Event()))
 
 
 class _Batch:

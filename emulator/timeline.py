@@ -60,7 +60,7 @@ class Timeline:
                     batches.enter_context(batch())
             if len(self._sources) == 1 and hasattr(self._sources[0], "fire_until"):
                 # One source needs no merging: let it run its own loop (the hot path of long travel).
-                return fired + self._sources[0].fire_until(target_ms)  # type: ignore[attr-defined]
+                return self._sources[0].fire_until(target_ms)  # type: ignore[no-any-return]
             while True:
                 best: tuple[int, TimerSource] | None = None
                 for source in self._sources:
