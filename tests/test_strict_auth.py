@@ -201,3 +201,42 @@ def test_sdk_refused_with_an_unknown_token() -> None:
     with pytest.raises(ValueError, match="admin"):
         FunctionsEmulator(auth="strict", admin_token=ADMIN).auth.bind(ADMIN, ["a"])
     emu.close()
+
+
+def test_a_process_isolated_handler_reaches_the_emulator_with_its_token() -> None:
+    from tests.conftest import fixture_folder
+
+    emu = FunctionsEmulator(project="a", auth="strict", isolation="process", timeout=60)
+    try:
+        emu.deploy(folder=fixture_folder("hello"), external_id="hello")
+        caller = emu.deploy(folder=fixture_folder("uses_client"), external_id="caller")
+        call = emu.client().functions.call(id=caller.id, data={"call": "hello", "payload": {"name": "p"}})
+        assert call.status == "Completed", call.error
+        assert call.get_response()["inner"]["response"] == {"greeting": "Hello, p!"}
+    finally:
+        emu.close()
+
+
+def test_cli_admin_token_and_every_project_tokens() -> None:
+    from tests.test_cli import Cli, client_for, run_cli
+
+    with Cli("--auth", "strict", "--token", "tok-a=a", "--token", "tok-all=*", "--admin-token", ADMIN) as cli:
+        assert client_for(cli.url, "zzz", token="tok-all").functions.list() == []
+        with pytest.raises(CogniteProjectAccessError):
+            client_for(cli.url, "a", token="made-up").functions.list()
+        assert httpx.get(f"{cli.url}/_emulator/clock", headers=bearer("tok-a"), timeout=30).status_code == 403
+        assert httpx.get(f"{cli.url}/_emulator/clock", headers=bearer(ADMIN), timeout=30).is_success
+        cli.stop()
+    with Cli("--auth", "strict") as cli:  # a random admin token, printed
+        line = ""
+        while "admin token" not in line:  # printed after the URL
+            line = cli.proc.stdout.readline()
+            assert line, "the CLI did not print its admin token"
+        printed = line.rsplit(" ", 1)[1].strip()
+        assert httpx.get(f"{cli.url}/_emulator/state", headers=bearer(printed), timeout=30).is_success
+        assert httpx.get(f"{cli.url}/_emulator/state", timeout=30).status_code == 401
+        cli.stop()
+    proc = run_cli("serve", "--admin-token", "x")
+    assert proc.returncode == 2 and "--admin-token needs --auth strict" in proc.stderr
+    proc = run_cli("serve", "--auth", "strict", "--admin-token", "x", "--token", "x=a")
+    assert proc.returncode == 2 and "must differ" in proc.stderr
