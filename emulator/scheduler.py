@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import heapq
 import json
-import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +36,8 @@ from emulator.runtime import (
     failed_outcome,
     returned_outcome,
 )
-from emulator.state import CallRecord, FunctionRecord, ScheduleRecord
+from emulator.state import CallRecord, FunctionRecord, ScheduleRecord, Store
+from emulator.workers import Workers
 
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
@@ -127,7 +127,8 @@ class Scheduler:
         self._runs: dict[int, Iterator[int]] = {}  # schedule id -> its future run times
         self._lock = threading.RLock()
         self._batch: _Batch | None = None
-        self._worker: _Worker | None = None  # wall/system clock: where scheduled handlers run
+        self._workers = Workers()  # wall/system clock: where scheduled handlers run
+        self.inline_seconds = 1.0  # then a slow scheduled run goes on in the background
 
     # --- keeping the heap in step with the stores -------------------------------------------------
     def add(self, project: str, schedule: ScheduleRecord, compiled: cron.CronExpression) -> None:
@@ -164,9 +165,7 @@ class Scheduler:
         with self._lock:
             self._heap.clear()
             self._runs.clear()
-            worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.stop()
+        self._workers.stop()
 
     def next_runs(self, schedule: ScheduleRecord, after_ms: int, count: int) -> list[int]:
         """The next ``count`` run times of a schedule after ``after_ms`` (for dashboards)."""
@@ -264,25 +263,35 @@ class Scheduler:
             store.add_call(record)
             function.last_called = due_ms
         if blocked is not None:
-            outcome = Outcome("Failed", error={"message": blocked, "trace": None})
+            outcome: Outcome | None = Outcome("Failed", error={"message": blocked, "trace": None})
         else:
-            outcome = self._execute(project, function, record, schedule)
+            outcome = self._execute(project, function, record, schedule, store)
+        if outcome is not None:  # None: still running in the background (wall/system clock)
+            self._finish(store, record, outcome, due_ms)
+        return record
+
+    def _finish(self, store: Store, record: CallRecord, outcome: Outcome, end_ms: int) -> None:
         # Readers never see a half-finished record: every field is set before the status.
-        record.end_time = due_ms
+        record.end_time = end_ms
         record.error = outcome.error
         record.response = outcome.response
         record.has_response = outcome.has_response
         record.logs = outcome.logs
         record.status = outcome.status
+        emu = self._emu
         kept = emu.max_calls_kept
         if kept is not None and len(store.calls) > kept:
-            with backend.lock:
-                emu._trim_calls(project)
-        return record
+            with emu.backend.lock:
+                emu._trim_calls(store.project)
 
     def _execute(
-        self, project: str, function: FunctionRecord, record: CallRecord, schedule: ScheduleRecord
-    ) -> Outcome:
+        self,
+        project: str,
+        function: FunctionRecord,
+        record: CallRecord,
+        schedule: ScheduleRecord,
+        store: Store,
+    ) -> Outcome | None:
         emu = self._emu
         code = function.code
         params = code.params
@@ -304,13 +313,13 @@ class Scheduler:
         batch = self._batch
         if batch is None:  # fired outside Timeline.fire_due: a one-off batch
             with self.batch():
-                return self._execute(project, function, record, schedule)
+                return self._execute(project, function, record, schedule, store)
         batch.enter(function)
         pinned = emu.clock.mode != "virtual"
         if pinned:
             # Real time passes: a hung handler must not stall the other schedules for ever, nor stay
             # Running past its timeout. It runs in a worker that is given up at the timeout.
-            return self._execute_with_deadline(code, kwargs, log, record)
+            return self._execute_with_deadline(code, kwargs, log, record, store)
         ident = threading.get_ident()
         CAPTURE.sinks[ident] = log
         started = time.monotonic()
@@ -331,10 +340,12 @@ class Scheduler:
         return returned_outcome(result, logs, emu.limits.response_bytes)
 
     def _execute_with_deadline(
-        self, code: Any, kwargs: dict[str, Any], log: CallLog, record: CallRecord
-    ) -> Outcome:
-        """Wall/system clock: run the handler in a daemon worker, wait at most the timeout; a run
-        still going then is Timeout at once (its worker is abandoned and its result discarded)."""
+        self, code: Any, kwargs: dict[str, Any], log: CallLog, record: CallRecord, store: Store
+    ) -> Outcome | None:
+        """Wall/system clock: the handler runs on a worker thread. Done within ``inline_seconds``:
+        its outcome, as inline. Otherwise the run goes on in the background (None: the record stays
+        Running) and a watcher finishes it when it returns, or as Timeout at the timeout, so the
+        other schedules keep firing meanwhile; a hung handler's thread is abandoned."""
         emu = self._emu
         box: dict[str, Any] = {}
 
@@ -350,54 +361,26 @@ class Scheduler:
                 CAPTURE.sinks.pop(ident, None)
                 emu.clock._pin(None)
 
-        worker = self._worker
-        if worker is None or not worker.idle:
-            worker = self._worker = _Worker()
-        if not worker.run(work, emu.timeout_seconds):
-            self._worker = None  # busy with the hung handler for good: the next run gets a fresh one
-        if "result" not in box and "error" not in box:
-            seconds = emu.timeout_seconds
-            return Outcome(
-                "Timeout",
-                error={"message": f"Function call timed out after {seconds:g} seconds", "trace": None},
-                logs=log.finish(),
-            )
-        if "error" in box:
-            return failed_outcome(box["error"], log.finish())
-        return returned_outcome(box.get("result"), log.finish(), emu.limits.response_bytes)
+        def outcome(finished: bool) -> Outcome:
+            if not finished:
+                seconds = emu.timeout_seconds
+                message = f"Function call timed out after {seconds:g} seconds"
+                return Outcome("Timeout", error={"message": message, "trace": None}, logs=log.finish())
+            if "error" in box:
+                return failed_outcome(box["error"], log.finish())
+            return returned_outcome(box.get("result"), log.finish(), emu.limits.response_bytes)
 
+        timeout = emu.timeout_seconds
+        done = self._workers.submit(work)
+        inline = min(self.inline_seconds, timeout)
+        if done.wait(inline) or inline >= timeout:
+            return outcome(done.is_set())
 
-class _Worker:
-    """One daemon thread running scheduled handlers one at a time (a thread per run would cost a
-    start each; a pool's threads are joined at exit, which a hung handler would block)."""
+        def watch() -> None:
+            self._finish(store, record, outcome(done.wait(timeout - inline)), emu.clock.now_ms())
 
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], None] | None, threading.Event]] = queue.SimpleQueue()
-        self.idle = True
-        threading.Thread(target=self._loop, name="emulator-scheduled-calls", daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            job, done = self._jobs.get()
-            if job is None:
-                return
-            try:
-                job()
-            finally:
-                done.set()
-
-    def run(self, job: Callable[[], None], timeout: float) -> bool:
-        """Run ``job``; False if it was still running after ``timeout`` seconds."""
-        done = threading.Event()
-        self.idle = False
-        self._jobs.put((job, done))
-        finished = done.wait(timeout)
-        self.idle = finished
-        return finished
-
-    def stop(self) -> None:
-        """End the thread once it is free (a hung handler's thread ends when the handler does)."""
-        self._jobs.put((None, threading.Event()))
+        threading.Thread(target=watch, name=f"emulator-watch-{record.id}", daemon=True).start()
+        return None
 
 
 class _Batch:

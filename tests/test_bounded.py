@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +88,41 @@ def test_a_hung_scheduled_run_times_out_on_time_and_the_others_still_run(tmp_pat
         assert "timed out after 0.5 seconds" in timed_out.error["message"]
     finally:
         release.touch()  # the abandoned handler ends
+        emu.close()
+
+
+def test_the_other_schedules_keep_firing_while_a_run_hangs(tmp_path: Path) -> None:
+    (tmp_path / "hangs").mkdir()
+    (tmp_path / "hangs" / "handler.py").write_text(HANGS)
+    release = tmp_path / "release"
+    emu = FunctionsEmulator(start="2026-01-01T00:00:30Z", clock="wall", timeout=3)
+    emu.scheduler.inline_seconds = 0.05  # a run slower than this goes on in the background
+    try:
+        client = emu.client()
+        hung = emu.deploy(folder=tmp_path / "hangs", external_id="hangs")
+        ok = emu.deploy(function_handle=handle, external_id="quick")
+        client.functions.schedules.create(
+            name="hung", cron_expression="* * * * *", function_id=hung.id, data={"release": str(release)}
+        )
+        client.functions.schedules.create(name="ok", cron_expression="* * * * *", function_id=ok.id)
+        fired = emu.clock.advance(minutes=3)  # returns long before the hung runs' 3 s timeout
+        quick_runs = [c for c in fired if c.function_id == ok.id]
+        assert [c.status for c in quick_runs] == ["Completed"] * 3
+        hung_ids = [c.id for c in fired if c.function_id == hung.id]
+        assert len(hung_ids) == 3
+        calls = emu.backend.store(emu.project).calls
+        assert any(calls[i].status == "Running" for i in hung_ids)  # still going, in the background
+
+        def all_timed_out() -> bool:
+            return all(calls[i].status == "Timeout" for i in hung_ids)
+
+        deadline = time.monotonic() + 60
+        while not all_timed_out() and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling the background watcher, not timing anything
+        assert all_timed_out()
+        assert client.functions.calls.retrieve(call_id=hung_ids[0], function_id=hung.id).status == "Timeout"
+    finally:
+        release.touch()
         emu.close()
 
 
