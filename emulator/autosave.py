@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from emulator.persistence import save
+
 if TYPE_CHECKING:
     from emulator.emulator import FunctionsEmulator
 
@@ -95,8 +97,6 @@ class Autosaver:
 
     def save_now(self) -> None:
         """Save unconditionally (at shutdown); raises what ``persistence.save`` raises."""
-        from emulator.persistence import save
-
         with self._save_lock:
             mark = self.fingerprint()
             save(self._emu, self._path)
