@@ -49,6 +49,9 @@ class Settings:
     max_calls_kept: int | None = 100_000
     limits: Limits = field(default_factory=Limits)
     deploy_timing: DeployTiming | None = None  # None: functions are Ready (or Failed) at once
+    # Wall/system clock: a scheduled run slower than this goes on in the background, so the other
+    # schedules keep firing (emulator/execution/deadline.py).
+    inline_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.call_mode not in ("sync", "background"):
@@ -116,7 +119,15 @@ class Facades:
 class Context:
     """One emulator's parts. Owned by one ``FunctionsEmulator``; two emulators share nothing."""
 
-    def __init__(self, settings: Settings, clock: Clock, *, id_seed: int = 0, auth: str = "any") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        *,
+        id_seed: int = 0,
+        auth: str = "any",
+        admin_token: str | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.timeline = Timeline(clock)
@@ -126,7 +137,7 @@ class Context:
         self.ids: IdGenerator = self.backend.ids  # CDF-looking ids, unique across types and projects
         self.schedules = ScheduleQueue()
         self.faults = Faults()
-        self.auth = AuthPolicy(auth)
+        self.auth = AuthPolicy(auth, admin_token=admin_token)
         self.facades = Facades()
         self.overrides = Overrides()  # the user's fakes for some APIs, by path prefix
         self.clients: Clients = _Unwired()

@@ -8,7 +8,8 @@ runs of the same function (emulator/execution/inline.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,20 +22,46 @@ from emulator.resources.calls.wire import call_json
 from emulator.state import CallRecord
 
 
+class FiredLog:
+    """What one move of the clock fired: the newest ``maxlen`` entries, and how many in all.
+
+    Ten years of a minutely schedule are 5.3 million runs; keeping each record alive until the
+    caller drops the answer of ``advance`` would outgrow any memory, so only as many as the store
+    keeps (``max_calls_kept``) are held here too; ``total`` still counts every run.
+    """
+
+    def __init__(self, maxlen: int | None) -> None:
+        self.entries: deque[tuple[str, CallRecord]] = deque(maxlen=maxlen)
+        self.total = 0
+
+    def append(self, item: tuple[str, CallRecord]) -> None:
+        self.entries.append(item)
+        self.total += 1
+
+
 class FiredCalls(list):  # type: ignore[type-arg]
     """The calls an ``advance`` started, in order: a list of the SDK's ``FunctionCall``.
 
     Items are built from the call records on first access, so a year of runs does not pay for
-    525,600 SDK objects unless the test looks at them. The runs of facade timers (Globus jobs,
-    ROMA dispatches) fired by the same move are in ``facade_runs``, in time order.
+    525,600 SDK objects unless the test looks at them. When one move fires more calls than
+    ``max_calls_kept``, the list holds the newest ``max_calls_kept`` of them (the ones the store
+    still keeps); ``total`` is how many fired, ``dropped`` how many of them are not in the list.
+    The runs of facade timers (Globus jobs, ROMA dispatches) fired by the same move are in
+    ``facade_runs``, in time order.
     """
 
     def __init__(
-        self, context: Context, entries: list[tuple[str, CallRecord]], facade_runs: list[Any] | None = None
+        self,
+        context: Context,
+        entries: Iterable[tuple[str, CallRecord]],
+        facade_runs: list[Any] | None = None,
+        total: int | None = None,
     ) -> None:
         super().__init__(entries)
         self._context = context
         self.facade_runs: list[Any] = facade_runs or []
+        self.total = len(self) if total is None else total
+        self.dropped = self.total - len(self)
 
     def _materialise(self, index: int) -> FunctionCall:
         item = list.__getitem__(self, index)
@@ -64,6 +91,8 @@ class FiredCalls(list):  # type: ignore[type-arg]
     __hash__ = None
 
     def __repr__(self) -> str:
+        if self.dropped:
+            return f"FiredCalls({len(self)} of {self.total} calls: the newest, as max_calls_kept)"
         return f"FiredCalls({len(self)} calls)"
 
 
@@ -81,12 +110,12 @@ class Scheduler:
 
     def fire(self, due_ms: int) -> list[Any]:
         """Run every schedule due at exactly ``due_ms``, in schedule-id order."""
-        return self.fire_until(due_ms)
+        return list(self.fire_until(due_ms).entries)
 
-    def fire_until(self, target_ms: int) -> list[Any]:
+    def fire_until(self, target_ms: int) -> FiredLog:
         """Fire every run due at or before ``target_ms`` (the Timeline's shortcut when this is its
         only source): one heap pop per run, the clock moved to each run's instant."""
-        fired: list[Any] = []
+        fired = FiredLog(self._context.settings.max_calls_kept)
         pop, step_to, run = self._queue.pop_due, self._context.clock.step_to, self._run
         while True:
             entry = pop(target_ms)
@@ -111,7 +140,9 @@ class Scheduler:
             batch, self._batch = self._batch, None
             batch.close()
 
-    def wrap(self, fired: list[Any]) -> FiredCalls:
+    def wrap(self, fired: list[Any] | FiredLog) -> FiredCalls:
+        if isinstance(fired, FiredLog):
+            return FiredCalls(self._context, fired.entries, total=fired.total)
         calls = [f for f in fired if isinstance(f, tuple)]
         return FiredCalls(self._context, calls, [f for f in fired if not isinstance(f, tuple)])
 

@@ -43,9 +43,12 @@ class Timeline:
         dues = [d for d in (s.next_due_ms() for s in self._sources) if d is not None]
         return min(dues) if dues else None
 
-    def fire_due(self, target_ms: int) -> list[Any]:
+    def fire_due(self, target_ms: int) -> Any:
         """Fire every run due at or before ``target_ms``, in time order; the clock reads each run's
-        instant while it runs. Sources may change while firing (a handler creating a schedule)."""
+        instant while it runs. Sources may change while firing (a handler creating a schedule).
+
+        Returns the list of what ran, or, when one source has a ``fire_until``, whatever that
+        returns (the CDF scheduler's bounded log of a long move)."""
         fired: list[Any] = []
         with ExitStack() as batches:
             # A long time travel creates records by the hundred thousand and no reference cycles;
@@ -61,8 +64,7 @@ class Timeline:
             fire_until = getattr(self._sources[0], "fire_until", None) if len(self._sources) == 1 else None
             if fire_until is not None:
                 # One source needs no merging: let it run its own loop (the hot path of long travel).
-                only: list[Any] = fire_until(target_ms)
-                return only
+                return fire_until(target_ms)
             while True:
                 best: tuple[int, TimerSource] | None = None
                 for source in self._sources:

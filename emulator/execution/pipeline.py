@@ -22,6 +22,7 @@ from emulator.context import Context
 from emulator.errors import CogniteAPIError, bad_request
 from emulator.execution.capture import CallLog
 from emulator.execution.code import user_trace
+from emulator.execution.deadline import run_with_deadline
 from emulator.execution.inline import InlineBatch
 from emulator.execution.outcomes import Outcome, not_run_outcome, timeout_outcome
 from emulator.execution.pool import WORKERS, run_handle
@@ -127,7 +128,7 @@ def _in_process(ctx: Context, project: str, function: FunctionRecord, kwargs: di
     limits = ctx.limits
     return run_in_subprocess(
         function.code, kwargs, function.env_vars, project=project, base_url=ctx.clients.loopback_url(),
-        timeout=ctx.settings.timeout_seconds, now_ms=ctx.clock.now_ms(),
+        token=ctx.auth.client_token, timeout=ctx.settings.timeout_seconds, now_ms=ctx.clock.now_ms(),
         max_response_bytes=limits.response_bytes, max_log_lines=limits.max_log_lines,
     )  # fmt: skip
 
@@ -270,7 +271,8 @@ def run_scheduled(
     """A scheduled run at ``due_ms``: open, arguments, inline (or a child process), close.
 
     The clock reads ``due_ms`` while it runs: virtual time stands there; wall and system time are
-    pinned for this thread.
+    pinned for the handler's thread, which is given up at the timeout (emulator/execution/deadline.py:
+    the record may then still be Running when this returns, and is closed by a watcher).
     """
     session = store.sessions.get(schedule.session_id)
     blocked = None
@@ -292,18 +294,21 @@ def run_scheduled(
             settings, clock = ctx.settings, ctx.clock
             if settings.isolation == "process":
                 outcome = _in_process(ctx, project, function, kwargs)
+            elif clock.mode != "virtual":
+                late = run_with_deadline(
+                    clock, function, kwargs, CallLog(clock.now_ms, ctx.limits.max_log_lines), due_ms,
+                    timeout_seconds=settings.timeout_seconds, inline_seconds=settings.inline_seconds,
+                    max_response_bytes=ctx.limits.response_bytes,
+                    finish_later=lambda done: close(ctx, store, record, done, clock.now_ms(), False),
+                )  # fmt: skip
+                if late is None:  # still running in the background
+                    return record
+                outcome = late
             else:
                 log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
-                pinned = clock.mode != "virtual"
-                if pinned:
-                    clock.pin_thread(due_ms)
-                try:
-                    outcome = batch.run(
-                        function, kwargs, log, settings.timeout_seconds, ctx.limits.response_bytes
-                    )
-                finally:
-                    if pinned:
-                        clock.unpin_thread()
+                outcome = batch.run(
+                    function, kwargs, log, settings.timeout_seconds, ctx.limits.response_bytes
+                )
     close(ctx, store, record, outcome, due_ms, False)
     return record
 

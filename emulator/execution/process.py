@@ -34,7 +34,7 @@ try:
             from cognite.client.credentials import Token
             global_config.disable_pypi_version_check = True
             kwargs["client"] = CogniteClient(ClientConfig(client_name="emulator-call", project=spec["project"],
-                credentials=Token("emulator-token"), base_url=spec["base_url"]))
+                credentials=Token(spec["token"]), base_url=spec["base_url"]))
         result = module.handle(**kwargs)
     try:
         out["response"] = json.loads(json.dumps(result, allow_nan=False))
@@ -56,6 +56,7 @@ def run_in_subprocess(
     *,
     project: str,
     base_url: str,
+    token: str = "emulator-token",
     timeout: float,
     now_ms: int,
     max_response_bytes: int,
@@ -69,6 +70,7 @@ def run_in_subprocess(
         "arguments": {k: v for k, v in arguments.items() if k != "client"},
         "project": project,
         "base_url": base_url,
+        "token": token,
     }
     env = {**os.environ, **env_vars}
     try:

@@ -27,8 +27,16 @@ def project_of(request: Request) -> str:
     return str(request.path_params["project"])
 
 
+_READ_SUFFIXES = ("/list", "/byids", "/search", "/aggregate", "/downloadlink")
+
+
 def store_of(request: Request) -> Store:
-    return context_of(request).backend.store(project_of(request))
+    """The request's project's Store; reads (GET, and the POST list/byids/search/aggregate
+    endpoints) of a project that does not exist see an empty one and create nothing."""
+    backend = context_of(request).backend
+    if request.method == "GET" or request.url.path.endswith(_READ_SUFFIXES):
+        return backend.peek(project_of(request))
+    return backend.store(project_of(request))
 
 
 def part_of(request: Request, kind: type[P]) -> P:
