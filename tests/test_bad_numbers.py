@@ -8,6 +8,7 @@ refuse to send them, so the bad bodies go raw; what follows goes through the rea
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from emulator import FunctionsEmulator
+from emulator.app import project_routes
 
 P = "/api/v1/projects/numbers"
 JSON = {"content-type": "application/json"}
@@ -68,6 +70,44 @@ def test_cdf_routes_refuse_non_finite_numbers(env, number: str) -> None:
         assert answer.json()["error"]["code"] == 400 and "JSON" in answer.json()["error"]["message"]
     assert _dump_is_strict_json(emu) == before
     assert emu.client().functions.schedules.list() == []
+
+
+def _every_post_route(fn_id: int) -> list[str]:
+    """Every POST path of the CDF API the emulator serves (the families included), parameters
+    filled in; the not-implemented rest of the spec answers before reading a body."""
+    fill = {"dbName": "db", "tableName": "t", "function_id:int": str(fn_id)}
+    return [
+        re.sub(r"\{([^}]+)\}", lambda m: fill.get(m.group(1), "1"), route.path)
+        for route in project_routes()
+        if "POST" in (getattr(route, "methods", None) or ()) and route.path != "/functions/status"
+    ]
+
+
+@pytest.mark.parametrize("number", ["NaN", "1e400"])
+def test_every_family_refuses_non_finite_numbers(env, number: str) -> None:
+    emu, http = env
+    paths = _every_post_route(_fn_id(emu))
+    assert {"/assets", "/timeseries/data", "/raw/dbs/db/tables/t/rows", "/models/instances"} <= set(paths)
+    before = _records(emu)
+    body = b'{"items": [{"externalId": "x", "value": %s}]}' % BAD_NUMBERS[number]
+    for path in paths:
+        answer = http.post(P + path, content=body, headers=JSON)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == 400, (path, answer.text[:200])
+    assert _records(emu) == before
+    _dump_is_strict_json(emu)
+
+
+def _records(emu: FunctionsEmulator) -> dict[str, Any]:
+    """The state dump without the families' parts that hold nothing (a route may make its part empty
+    before it reads the body)."""
+
+    def empty(value: Any) -> bool:
+        return not value or (isinstance(value, dict) and all(empty(v) for v in value.values()))
+
+    state = emu.state()
+    for project in state["projects"].values():
+        project["parts"] = {k: v for k, v in project["parts"].items() if not empty(v)}
+    return state
 
 
 def test_cdf_and_admin_routes_refuse_deep_nesting(env) -> None:

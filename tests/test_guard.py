@@ -98,3 +98,33 @@ def test_cli_allow_host() -> None:
         assert httpx.get(clock, headers={"host": "emulator.test"}, timeout=30).is_success
         assert httpx.get(clock, headers={"host": "evil.example"}, timeout=30).status_code == 421
         cli.stop()
+
+
+def test_facades_are_refused_in_their_own_shapes(served) -> None:
+    emu, server = served
+    emu.roma.register_task("inst", "t")
+    emu.globus  # noqa: B018 - the facade must exist before its routes answer
+    rebound = {"host": "evil.example"}
+    roma = httpx.get(
+        f"{server.base_url}/v2/roma-project/fdi/instances/inst/tasks", headers=rebound, timeout=30
+    )
+    assert (
+        roma.status_code == 421
+        and roma.json()["code"] == 421
+        and set(roma.json()["reason"])
+        == {
+            "error_code",
+            "error_msg",
+        }
+    )
+    form = {"content-type": "text/plain"}
+    timer = httpx.post(f"{server.base_url}/globus-timer/jobs/", content=b"{}", headers=form, timeout=30)
+    assert timer.status_code == 415 and timer.json()["error"]["status"] == 415
+    datapoints = {"content-type": "application/protobuf"}  # datapoint insertion's other body type
+    answer = httpx.post(
+        f"{server.base_url}/api/v1/projects/p/timeseries/data",
+        content=b"\x00",
+        headers=datapoints,
+        timeout=30,
+    )
+    assert answer.status_code != 415

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cognite.client.data_classes import FileMetadataWrite
+from cognite.client.data_classes import AssetWrite, FileMetadataWrite, TimeSeriesWrite
 
 from emulator import FunctionsEmulator
+from emulator.deploy_timing import DeployTiming
 from emulator.persistence import StateFileError, load, save
 from tests.test_cli import ROOT, Cli, client_for
 
@@ -205,3 +206,67 @@ def test_crafted_fields_are_refused(tmp_path: Path, change, message: str) -> Non
     data = _saved(tmp_path)
     change(data)
     _refused(tmp_path, data, message)
+
+
+def _rich(tmp_path: Path) -> Path:
+    """A state file with the newer parts of the state: a deployment still settling (DeployTiming)
+    and records of the families after Functions (assets, RAW rows, time series and datapoints)."""
+    emu = FunctionsEmulator(project="p", start="2026-01-01T00:00:00Z", id_seed=3)
+    emu.deploy(function_handle=handle, external_id="fn", deploy_timing=DeployTiming(queued=5, deploying=30))
+    client = emu.client()
+    client.assets.create(AssetWrite(external_id="pump", name="Pump"))
+    client.raw.rows.insert("db", "t", {"r1": {"x": 1}}, ensure_parent=True)
+    client.time_series.create(TimeSeriesWrite(external_id="ts"))
+    client.time_series.data.insert([(1767225600000, 1.5)], external_id="ts")
+    path = tmp_path / "rich.json"
+    save(emu, path)
+    emu.close()
+    return path
+
+
+def test_a_file_with_a_settling_deployment_and_family_parts_loads(tmp_path: Path) -> None:
+    path = _rich(tmp_path)
+    data = json.loads(path.read_text())
+    assert data["id_seed"] == 3 and data["projects"]["p"]["functions"][0]["staged"] is not None
+    emu = FunctionsEmulator(project="p", id_seed=3)
+    load(emu, path)
+    client = emu.client()
+    assert client.functions.retrieve(external_id="fn").status in ("Queued", "Deploying")
+    emu.clock.advance(seconds=40)
+    assert client.functions.retrieve(external_id="fn").status == "Ready"
+    assert client.assets.retrieve(external_id="pump").name == "Pump"
+    assert client.raw.rows.retrieve("db", "t", "r1").columns == {"x": 1}
+    assert client.time_series.data.retrieve(external_id="ts", start=0, end="now").value == [1.5]
+    new = client.assets.create(AssetWrite(external_id="valve", name="Valve"))
+    assert new.id not in set(_ids(data))  # the id counter continues: no restored id is issued again
+    emu.close()
+
+
+def _ids(value: object) -> list[int]:
+    if isinstance(value, dict):
+        own = [v for k, v in value.items() if k == "id" and isinstance(v, int)]
+        return own + [i for v in value.values() for i in _ids(v)]
+    if isinstance(value, list):
+        return [i for v in value for i in _ids(v)]
+    return []
+
+
+def test_a_part_record_beyond_the_id_counter_is_refused(tmp_path: Path) -> None:
+    data = json.loads(_rich(tmp_path).read_text())
+    data["ids_issued"] = 1  # the assets' ids came later: a new object would take one of them
+    _refused_seeded(tmp_path, data, "beyond ids_issued")
+    data = json.loads(_rich(tmp_path).read_text())
+    data["projects"]["p"]["functions"][0]["staged"] = [0, 0, "Hacked", None]
+    _refused_seeded(tmp_path, data, "staged")
+
+
+def _refused_seeded(tmp_path: Path, data: dict, message: str) -> None:
+    path = tmp_path / "crafted.json"
+    path.write_text(json.dumps(data))
+    emu = FunctionsEmulator(project="p", id_seed=3)
+    try:
+        with pytest.raises(StateFileError, match=message):
+            load(emu, path)
+        assert emu.backend.projects() == []
+    finally:
+        emu.close()

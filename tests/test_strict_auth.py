@@ -54,6 +54,13 @@ CDF_ROUTES = [
     ("POST", "/api/v1/projects/a/functions/list", {}),
     ("GET", "/api/v1/projects/a/openapi.json", None),
     ("POST", "/api/v1/projects/a/functions/schedules/list", {}),
+    # the resource families after Functions: the same rules, from the same middleware
+    ("GET", "/api/v1/projects/a/assets", None),
+    ("POST", "/api/v1/projects/a/files/list", {}),
+    ("POST", "/api/v1/projects/a/timeseries/list", {}),
+    ("GET", "/api/v1/projects/a/raw/dbs", None),
+    ("POST", "/api/v1/projects/a/datasets/list", {}),
+    ("POST", "/api/v1/projects/a/models/instances/list", {}),
 ]
 ADMIN_ROUTES = [
     ("GET", "/_emulator/clock", None),
@@ -65,6 +72,7 @@ ADMIN_ROUTES = [
     ("GET", "/_emulator/ui", None),
     ("GET", "/_emulator/ui/api/summary", None),
     ("GET", "/_emulator/ui/api/projects", None),
+    ("POST", "/_emulator/seed?project=seeded", {"datasets": [{"externalId": "d"}]}),
     ("POST", "/_emulator/reset", {}),  # last: it forgets the deployed function
 ]
 
@@ -137,6 +145,20 @@ def test_file_urls_are_signed_capabilities(env) -> None:
     assert http.get(f"{path}?sig={'0' * 32}").status_code == 401
     assert (
         http.put(path, content=b"x", headers={"content-type": "application/octet-stream"}).status_code == 401
+    )
+
+
+def test_multipart_part_urls_are_signed_too(env) -> None:
+    emu, http = env
+    client = emu.client()
+    with client.files.multipart_upload_session("big.bin", parts=2, external_id="big") as session:
+        session.upload_part(0, b"x" * (5 * 1024 * 1024))  # the SDK PUTs to the signed part URLs
+        session.upload_part(1, b"tail")
+    assert client.files.download_bytes(external_id="big").endswith(b"tail")
+    file_id = client.files.retrieve(external_id="big").id
+    part = f"/api/v1/projects/a/files/{file_id}/content/parts/some-upload/0"
+    assert (
+        http.put(part, content=b"x", headers={"content-type": "application/octet-stream"}).status_code == 401
     )
 
 
