@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from cognite.client import CogniteClient
+from starlette.testclient import TestClient
 
 from emulator import FunctionsEmulator
+from emulator.app import project_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 HANGS = """
@@ -50,6 +53,31 @@ def test_reads_of_an_unknown_project_create_nothing(both) -> None:
     assert ghost.functions.retrieve(id=123456789) is None
     assert ghost.functions.status().status == "activated"
     assert emu.backend.projects() == [] and emu.state()["projects"] == {}
+
+
+READS = ("/list", "/byids", "/search", "/aggregate", "/downloadlink", "/latest", "/query", "/sync")
+
+
+def test_no_read_of_any_family_creates_an_unknown_project() -> None:
+    emu = FunctionsEmulator(project="known", raise_server_exceptions=False)
+    http = TestClient(emu.app, raise_server_exceptions=False)
+    fill = {"dbName": "db", "tableName": "t"}
+    tried = []
+    for route in project_routes():
+        methods = getattr(route, "methods", None) or set()
+        path = "/api/v1/projects/ghost" + re.sub(
+            r"\{([^}]+)\}", lambda m: fill.get(m.group(1), "1"), route.path
+        )
+        if "GET" in methods:
+            http.get(path)
+        elif "POST" in methods and path.endswith(READS):
+            http.post(path, json={"items": [{"id": 1234567}]})
+        else:
+            continue
+        tried.append(path)
+        assert emu.backend.projects() == [], path
+    assert len(tried) > 50
+    emu.close()
 
 
 def test_time_travel_keeps_only_what_the_store_keeps() -> None:

@@ -27,12 +27,13 @@ def project_of(request: Request) -> str:
     return str(request.path_params["project"])
 
 
-_READ_SUFFIXES = ("/list", "/byids", "/search", "/aggregate", "/downloadlink")
+_READ_SUFFIXES = ("/list", "/byids", "/search", "/aggregate", "/downloadlink", "/latest", "/query", "/sync")
 
 
 def store_of(request: Request) -> Store:
-    """The request's project's Store; reads (GET, and the POST list/byids/search/aggregate
-    endpoints) of a project that does not exist see an empty one and create nothing."""
+    """The request's project's Store; reads (GET, and the POST read endpoints: list, byids, search,
+    aggregate, downloadlink, latest, query, sync) of a project that does not exist see an empty one
+    and create nothing."""
     backend = context_of(request).backend
     if request.method == "GET" or request.url.path.endswith(_READ_SUFFIXES):
         return backend.peek(project_of(request))
