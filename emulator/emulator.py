@@ -117,7 +117,7 @@ class FunctionsEmulator:
         context.clock.on_move(self._fire_due)
 
     def _fire_due(self, target_ms: int) -> FiredCalls:
-        return self._scheduler.wrap(self.context.timeline.fire_due(target_ms))
+        return self._scheduler.fire_due(self.context.timeline, target_ms)
 
     # --- the parts users reach ------------------------------------------------------------------
     @property

@@ -95,6 +95,23 @@ def test_time_travel_keeps_only_what_the_store_keeps() -> None:
     emu.close()
 
 
+def test_time_travel_with_a_facade_is_bounded_too() -> None:
+    from emulator.roma.service import dispatch_from_body
+
+    emu = FunctionsEmulator(start="2026-01-01T00:00:00Z", max_calls_kept=100)
+    fn = emu.deploy(function_handle=handle)
+    emu.client().functions.schedules.create(name="m", cron_expression="* * * * *", function_id=fn.id)
+    task = emu.roma.register_task("instance", "task")  # a second timer source: the merged path
+    emu.roma.set_dispatch(
+        task, dispatch_from_body({"period": "MIN", "dispatch_interval": 1}, "task", emu.clock.now_ms())
+    )
+    fired = emu.clock.advance(days=1)
+    assert (fired.total, len(fired), fired.dropped) == (1440, 100, 1340)
+    assert len(fired.facade_runs) == 100 and fired.facade_runs[-1]["scheduled_time"] == emu.clock.now_ms()
+    assert fired[-1].scheduled_time == emu.clock.now_ms()
+    emu.close()
+
+
 def test_a_hung_scheduled_run_times_out_on_time_and_the_others_still_run(tmp_path: Path) -> None:
     (tmp_path / "hangs").mkdir()
     (tmp_path / "hangs" / "handler.py").write_text(HANGS)
