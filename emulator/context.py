@@ -54,6 +54,9 @@ class Settings:
     requirements: RequirementsMode = "check"
     build_cache: str | Path | None = None  # None: $CDF_FUNCTIONS_EMULATOR_CACHE or the user cache
     interpreters: dict[str, str] = field(default_factory=dict)  # runtime -> python, before discovery
+    # Wall/system clock: a scheduled run slower than this goes on in the background, so the other
+    # schedules keep firing (emulator/execution/deadline.py).
+    inline_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.requirements not in ("install", "check", "ignore"):
@@ -125,7 +128,15 @@ class Facades:
 class Context:
     """One emulator's parts. Owned by one ``FunctionsEmulator``; two emulators share nothing."""
 
-    def __init__(self, settings: Settings, clock: Clock, *, id_seed: int = 0, auth: str = "any") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        *,
+        id_seed: int = 0,
+        auth: str = "any",
+        admin_token: str | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.timeline = Timeline(clock)
@@ -135,7 +146,7 @@ class Context:
         self.ids: IdGenerator = self.backend.ids  # CDF-looking ids, unique across types and projects
         self.schedules = ScheduleQueue()
         self.faults = Faults()
-        self.auth = AuthPolicy(auth)
+        self.auth = AuthPolicy(auth, admin_token=admin_token)
         self.facades = Facades()
         self.overrides = Overrides()  # the user's fakes for some APIs, by path prefix
         self.interpreters = Interpreters(settings.interpreters)  # the runtimes' Pythons, found once

@@ -61,7 +61,10 @@ class FunctionsEmulator:
         handler_client: builds the ``client`` argument handed to ``handle()``, given the project; by
             default a CogniteClient wired back into this emulator.
         max_calls_kept: finished call records kept per project (oldest dropped first); None keeps all.
-        auth: "any" accepts every request; "strict" wants a Bearer token (see ``emu.auth.bind``).
+        auth: "any" accepts every request; "strict" wants a known token on every route (docs/admin.md;
+            ``emu.auth.bind``/``emu.auth.allow`` add project tokens).
+        admin_token: with ``auth="strict"``, the token for ``/_emulator/`` (random if not given:
+            ``emu.auth.admin_token``); distinct from every project token.
         raise_server_exceptions: re-raise emulator bugs in the test instead of answering 500.
         id_seed: seeds the id generator: ids look like CDF's (large, unique across resource types)
             and the same seed gives the same ids in the same order.
@@ -92,6 +95,7 @@ class FunctionsEmulator:
         max_calls_kept: int | None = 100_000,
         limits: Limits | None = None,
         auth: Literal["any", "strict"] = "any",
+        admin_token: str | None = None,
         raise_server_exceptions: bool = True,
         id_seed: int = 0,
         deploy_timing: DeployTiming | None = None,
@@ -115,7 +119,9 @@ class FunctionsEmulator:
         settings.timeout_seconds = (
             float(timeout) if timeout is not None else settings.limits.timeout_minutes * 60.0
         )
-        self.context = context = Context(settings, Clock(clock, start), id_seed=id_seed, auth=auth)
+        self.context = context = Context(
+            settings, Clock(clock, start), id_seed=id_seed, auth=auth, admin_token=admin_token
+        )
         context.overrides = Overrides(overrides)
         self.app = build_app(context)
         self._clients = EmulatorClients(
@@ -127,7 +133,7 @@ class FunctionsEmulator:
         context.clock.on_move(self._fire_due)
 
     def _fire_due(self, target_ms: int) -> FiredCalls:
-        return self._scheduler.wrap(self.context.timeline.fire_due(target_ms))
+        return self._scheduler.fire_due(self.context.timeline, target_ms)
 
     # --- the parts users reach ------------------------------------------------------------------
     @property
@@ -225,7 +231,7 @@ class FunctionsEmulator:
         self.globus  # noqa: B018 - the facade must exist before the first request
         return globus_sdk.TimersClient(
             base_url=self._clients.loopback_url() + "/globus-timer",
-            authorizer=globus_sdk.AccessTokenAuthorizer("emulator-token"),
+            authorizer=globus_sdk.AccessTokenAuthorizer(self.auth.client_token),
         )
 
     @property
@@ -246,14 +252,21 @@ class FunctionsEmulator:
         return (
             RomaClient.new_builder()
             .with_http_config(config)
-            .with_credentials(BasicCredentials("emulator-ak", "emulator-sk", project_id))
+            .with_credentials(
+                BasicCredentials(
+                    "emulator-ak" if self.auth.mode == "any" else self.auth.client_token,
+                    "emulator-sk",
+                    project_id,
+                )
+            )
             .with_endpoint(self._clients.loopback_url())
             .build()
         )
 
-    def state(self) -> dict[str, Any]:
-        """A JSON-ready dump of every project (what GET /_emulator/state answers)."""
-        return dump(self.context)
+    def state(self, *, secrets: bool = False) -> dict[str, Any]:
+        """A JSON-ready dump of every project (what GET /_emulator/state answers); function secrets,
+        credentials in index URLs and session nonces read ``***`` unless ``secrets=True``."""
+        return dump(self.context, secrets=secrets)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> EmulatorServer:
         """Start a real HTTP server (uvicorn, in a background thread) on this emulator.

@@ -181,6 +181,11 @@ class Backend:
                 store = self._stores.setdefault(project, Store(project))
         return store
 
+    def peek(self, project: str) -> Store:
+        """The project's Store if it exists, else an empty one that is not registered: reading an
+        unknown project must not create it (a GET per made-up name would grow memory for ever)."""
+        return self._stores.get(project) or Store(project)
+
     def projects(self) -> list[str]:
         return list(self._stores)
 

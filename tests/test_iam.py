@@ -34,10 +34,11 @@ def test_token_inspect_lists_the_groups_of_the_project(sdk: CogniteClient) -> No
 def test_strict_auth_lists_only_the_bound_projects(emu: FunctionsEmulator) -> None:
     strict = FunctionsEmulator(project="a", auth="strict")
     try:
-        strict.auth.bind("emulator-token", ["a"])
-        strict.client("b")  # another project exists, but the token is not bound to it
-        strict.backend.store("b")
-        assert [p.url_name for p in strict.client().iam.token.inspect().projects] == ["a"]
+        strict.auth.bind("tok-a", ["a"])
+        strict.backend.store("b")  # another project exists, but the token is not bound to it
+        with strict.serve() as server:  # the emulator's own clients carry an every-project token
+            client = server.client("a", token="tok-a")
+            assert [p.url_name for p in client.iam.token.inspect().projects] == ["a"]
     finally:
         strict.close()
 

@@ -23,6 +23,7 @@ from emulator.context import Context
 from emulator.errors import CogniteAPIError, bad_request
 from emulator.execution.capture import CallLog
 from emulator.execution.code import user_trace
+from emulator.execution.deadline import run_with_deadline
 from emulator.execution.inline import InlineBatch
 from emulator.execution.outcomes import Outcome, not_run_outcome, timeout_outcome
 from emulator.execution.pool import WORKERS, run_handle
@@ -130,7 +131,7 @@ def _in_process(
     code = function.code
     access = None
     if "client" in code.params:  # the worker's client reaches the emulator over loopback
-        access = HandlerAccess(project, ctx.clients.loopback_url())
+        access = HandlerAccess(project, ctx.clients.loopback_url(), ctx.auth.client_token)
     return run_in_worker(
         code, kwargs, function.env_vars, client=access, timeout=ctx.settings.timeout_seconds, log=log,
         memory_gb=function.memory, max_response_bytes=ctx.limits.response_bytes,
@@ -286,7 +287,8 @@ def run_scheduled(
     """A scheduled run at ``due_ms``: open, arguments, inline (or a child process), close.
 
     The clock reads ``due_ms`` while it runs: virtual time stands there; wall and system time are
-    pinned for this thread.
+    pinned for the handler's thread, which is given up at the timeout (emulator/execution/deadline.py:
+    the record may then still be Running when this returns, and is closed by a watcher).
     """
     session = store.sessions.get(schedule.session_id)
     blocked = None
@@ -308,20 +310,35 @@ def run_scheduled(
         else:
             settings, clock = ctx.settings, ctx.clock
             started = time.perf_counter()
-            log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
-            pinned = clock.mode != "virtual"
-            if pinned:
-                clock.pin_thread(due_ms)
-            try:
-                if settings.isolation == "process":
-                    outcome = _in_process(ctx, project, function, kwargs, log)
-                else:
-                    outcome = batch.run(
-                        function, kwargs, log, settings.timeout_seconds, ctx.limits.response_bytes
-                    )
-            finally:
+            if settings.isolation == "process":
+                log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
+                pinned = clock.mode != "virtual"
                 if pinned:
-                    clock.unpin_thread()
+                    clock.pin_thread(due_ms)
+                try:
+                    outcome = _in_process(ctx, project, function, kwargs, log)
+                finally:
+                    if pinned:
+                        clock.unpin_thread()
+            elif clock.mode != "virtual":
+
+                def finish_later(done: Outcome) -> None:
+                    record.wall_ms = _wall_ms(started)
+                    close(ctx, store, record, done, clock.now_ms(), False)
+
+                late = run_with_deadline(
+                    clock, function, kwargs, CallLog(clock.now_ms, ctx.limits.max_log_lines), due_ms,
+                    timeout_seconds=settings.timeout_seconds, inline_seconds=settings.inline_seconds,
+                    max_response_bytes=ctx.limits.response_bytes, finish_later=finish_later,
+                )  # fmt: skip
+                if late is None:  # still running in the background
+                    return record
+                outcome = late
+            else:
+                log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
+                outcome = batch.run(
+                    function, kwargs, log, settings.timeout_seconds, ctx.limits.response_bytes
+                )
             record.wall_ms = _wall_ms(started)
     close(ctx, store, record, outcome, due_ms, False)
     return record
