@@ -103,23 +103,28 @@ def test_logs_of_a_call(emu: FunctionsEmulator, any_client: CogniteClient) -> No
     assert again[0] == "printed" and "to fd 1" in again  # a warm call's log is its own
 
 
-@pytest.mark.functions_emulator(isolation="process", timeout=1)
 def test_a_timeout_kills_the_processes_the_handler_started(emu: FunctionsEmulator) -> None:
     pid_file = Path(tempfile.mkdtemp()) / "pid"
     source = (
-        "import subprocess, time\n"
+        "import os, subprocess, time\n"
         "def handle(data):\n"
+        "    if data.get('warm'):\n"
+        "        return os.getpid()\n"
         "    child = subprocess.Popen(['sleep', '60'])\n"
         "    open(data['pid_file'], 'w').write(str(child.pid))\n"
         "    time.sleep(60)\n"
     )
     fn = emu.deploy(folder=_folder(source))
-    call = emu.client().functions.call(id=fn.id, data={"pid_file": str(pid_file)})
+    client = emu.client()
+    worker = client.functions.call(id=fn.id, data={"warm": True}).get_response()  # started in time
+    emu.context.settings.timeout_seconds = 2.0  # read at each call
+    call = client.functions.call(id=fn.id, data={"pid_file": str(pid_file)})
     assert (
         call.status == "Timeout" and "process killed, with every process it started" in call.error["message"]
     )
-    assert _gone(int(pid_file.read_text()))
-    assert emu.client().functions.call(id=fn.id, data={"pid_file": os.devnull}).status == "Timeout"
+    assert _gone(int(pid_file.read_text())) and _gone(worker)
+    emu.context.settings.timeout_seconds = 20.0
+    assert client.functions.call(id=fn.id, data={"warm": True}).get_response() != worker  # a new one
 
 
 def test_a_process_left_running_does_not_hold_the_call_open(emu: FunctionsEmulator) -> None:
