@@ -25,8 +25,8 @@ from emulator.build.install import build_venv, installer, sdk_requirement, site_
 from emulator.build.probe import probe_handle
 from emulator.build.requirements import Requirements, read_requirements
 from emulator.build.runtimes import Interpreter, InterpreterNotFound, Interpreters, host_interpreter, minor_of
-from emulator.execution.code import DeployError, LoadedCode, load_code, module_name_of
 from emulator.context import RequirementsMode
+from emulator.execution.code import DeployError, LoadedCode, load_code, module_name_of
 from emulator.execution.modules import FunctionModules
 
 
