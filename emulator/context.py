@@ -161,6 +161,7 @@ class Context:
     def reset(self) -> None:
         """Forget every project's state, pending schedule runs, faults and facade state; keep the
         clock and the ids already issued."""
+        self._release_code()
         self.backend.reset()
         self.schedules.reset()
         self.faults.clear()
@@ -168,8 +169,16 @@ class Context:
             facade.reset()
         self.clear_workdir("functions")
 
+    def _release_code(self) -> None:
+        # Every function's modules leave sys.modules and its worker processes stop.
+        for project in self.backend.projects():
+            for fn in list(self.backend.store(project).functions.values()):
+                if fn.code is not None:
+                    fn.code.release()
+
     def close(self) -> None:
         """Drop all state and remove the workdir."""
+        self._release_code()
         self.backend.reset()
         self.schedules.reset()
         if self._finalizer is not None:

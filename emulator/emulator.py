@@ -56,7 +56,8 @@ class FunctionsEmulator:
             ``time.time()``, so freezegun / time-machine drive it).
         call_mode: "sync" (a call has finished when the POST answers) or "background" (answers Running).
         timeout: seconds a call may run before it ends as Timeout (default: the limits' timeoutMinutes).
-        isolation: "thread" (handlers run in this process) or "process" (each call in a fresh subprocess).
+        isolation: "thread" (handlers run in this process) or "process" (calls run in warm worker
+            processes, one small pool per function version; see docs/calls.md).
         handler_client: builds the ``client`` argument handed to ``handle()``, given the project; by
             default a CogniteClient wired back into this emulator.
         max_calls_kept: finished call records kept per project (oldest dropped first); None keeps all.

@@ -13,12 +13,13 @@ import inspect
 import io
 import os
 import stat
+import threading
 import traceback
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from emulator.build.environment import BuiltEnvironment, host_environment
 from emulator.execution.modules import FunctionModules
@@ -41,6 +42,12 @@ class DeployError(Exception):
         return {"message": self.message, "trace": self.trace}
 
 
+class Stoppable(Protocol):
+    """What runs a function version's calls elsewhere (its warm worker processes)."""
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class LoadedCode:
     """A deployed function's code: its folder, ``functionPath`` as a module name, its ``handle``."""
@@ -53,10 +60,19 @@ class LoadedCode:
     # What the build step produced (emulator/build/): the interpreter a process-isolated call runs
     # on and the function's own import path; the host's when nothing was built.
     environment: BuiltEnvironment = field(default_factory=host_environment)
+    # The version's warm worker processes (isolation="process"), made on its first call.
+    workers: Stoppable | None = field(default=None, repr=False, compare=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    released: bool = field(default=False, repr=False, compare=False)
 
     def release(self) -> None:
-        """Forget the function's modules (it was deleted or redeployed)."""
+        """Forget the function's modules and stop its workers (it was deleted or redeployed, or
+        the emulator was reset or closed)."""
         self.modules.close()
+        with self.lock:
+            workers, self.workers, self.released = self.workers, None, True
+        if workers is not None:
+            workers.close()
 
 
 # --- unpacking --------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from emulator.execution.code import user_trace
 from emulator.execution.inline import InlineBatch
 from emulator.execution.outcomes import Outcome, not_run_outcome, timeout_outcome
 from emulator.execution.pool import WORKERS, run_handle
-from emulator.execution.process import run_in_subprocess
+from emulator.execution.process import HandlerAccess, run_in_worker
 from emulator.state import CallRecord, FunctionRecord, ScheduleRecord, Store
 
 # --- open ---------------------------------------------------------------------------------------
@@ -123,12 +123,17 @@ def _client_failed(exc: BaseException) -> Outcome:
 # --- runners -----------------------------------------------------------------------------------------
 
 
-def _in_process(ctx: Context, project: str, function: FunctionRecord, kwargs: dict[str, Any]) -> Outcome:
-    limits = ctx.limits
-    return run_in_subprocess(
-        function.code, kwargs, function.env_vars, project=project, base_url=ctx.clients.loopback_url(),
-        timeout=ctx.settings.timeout_seconds, now_ms=ctx.clock.now_ms(),
-        max_response_bytes=limits.response_bytes, max_log_lines=limits.max_log_lines,
+def _in_process(
+    ctx: Context, project: str, function: FunctionRecord, kwargs: dict[str, Any], log: CallLog
+) -> Outcome:
+    code = function.code
+    access = None
+    if "client" in code.params:  # the worker's client reaches the emulator over loopback
+        access = HandlerAccess(project, ctx.clients.loopback_url())
+    return run_in_worker(
+        code, kwargs, function.env_vars, client=access, timeout=ctx.settings.timeout_seconds, log=log,
+        memory_gb=function.memory, max_response_bytes=ctx.limits.response_bytes,
+        python=code.environment.python,  # what the build step chose (emulator/build/)
     )  # fmt: skip
 
 
@@ -142,8 +147,9 @@ def _start_worker(
     ctx: Context, project: str, function: FunctionRecord, kwargs: dict[str, Any], log: CallLog
 ) -> Future[Outcome]:
     if ctx.settings.isolation == "process":
-        ctx.clients.loopback_url()  # start the server here, not on the worker thread
-        return WORKERS.submit(lambda: _in_process(ctx, project, function, kwargs))
+        if "client" in function.code.params:
+            ctx.clients.loopback_url()  # start the server here, not on the worker thread
+        return WORKERS.submit(lambda: _in_process(ctx, project, function, kwargs, log))
     limits = ctx.limits
     return WORKERS.submit(
         lambda: run_handle(function.code, kwargs, function.env_vars, log, limits.response_bytes)
@@ -290,20 +296,20 @@ def run_scheduled(
             outcome = _client_failed(exc)
         else:
             settings, clock = ctx.settings, ctx.clock
-            if settings.isolation == "process":
-                outcome = _in_process(ctx, project, function, kwargs)
-            else:
-                log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
-                pinned = clock.mode != "virtual"
-                if pinned:
-                    clock.pin_thread(due_ms)
-                try:
+            log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
+            pinned = clock.mode != "virtual"
+            if pinned:
+                clock.pin_thread(due_ms)
+            try:
+                if settings.isolation == "process":
+                    outcome = _in_process(ctx, project, function, kwargs, log)
+                else:
                     outcome = batch.run(
                         function, kwargs, log, settings.timeout_seconds, ctx.limits.response_bytes
                     )
-                finally:
-                    if pinned:
-                        clock.unpin_thread()
+            finally:
+                if pinned:
+                    clock.unpin_thread()
     close(ctx, store, record, outcome, due_ms, False)
     return record
 
