@@ -191,3 +191,21 @@ def test_the_plugin_takes_the_mode_and_cache_from_ini_and_command_line(pytester:
         "-p", "no:cacheprovider", "--functions-emulator-build-cache", "/tmp/from-cli"
     )
     result.assert_outcomes(passed=1)
+
+
+def test_a_runtime_nowhere_on_the_machine_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = "py312" if sys.version_info[:2] != (3, 12) else "py310"
+    monkeypatch.setenv("PATH", str(tmp_path))  # no python3.X on PATH
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))  # no pyenv versions
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path))  # no uv-managed Pythons
+    with FunctionsEmulator(requirements="install", isolation="process") as emu:
+        created = emu.client().functions.create(
+            name="nowhere", folder=folder({"handler.py": HANDLER}), runtime=runtime
+        )
+        fn = emu.client().functions.retrieve(id=created.id)
+    assert fn.status == "Failed" and fn.runtime_version == f"Python {runtime[2]}.{runtime[3:]}"
+    wanted = f"3.{runtime[3:]}"
+    assert fn.error["message"].startswith(f"No Python {wanted} interpreter was found for runtime '{runtime}'")
+    assert f"`uv python install {wanted}`" in fn.error["message"] and "interpreters=" in fn.error["message"]
