@@ -58,42 +58,102 @@ class LoadedCode:
 
 
 def unpack_zip(data: bytes, dest: Path, *, max_bytes: int = MAX_UNPACKED_BYTES) -> None:
-    """Extract ``data`` into ``dest``, refusing anything that could write outside it."""
+    """Extract ``data`` into ``dest``, refusing anything that could write outside it; every bad
+    archive (corrupt, encrypted, unknown compression, lying sizes, clashing or overlong names) is a
+    ``DeployError`` that names the entry."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise DeployError("The function file is not a zip archive") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+        raise DeployError(f"The function file is not a zip archive ({exc})") from None
     with archive:
         infos = archive.infolist()
-        if len(infos) > MAX_ZIP_ENTRIES:
-            raise DeployError(f"The zip has {len(infos)} entries; the limit is {MAX_ZIP_ENTRIES}")
-        total = sum(max(info.file_size, 0) for info in infos)
-        if total > max_bytes:
-            raise DeployError(f"The zip unpacks to {total} bytes; the limit is {max_bytes}")
-        dest_resolved = dest.resolve()
-        for info in infos:
-            name = info.filename.replace("\\", "/")
-            pure = PurePosixPath(name)
-            if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in pure.parts:
-                raise DeployError(f"Unsafe path in zip: {info.filename!r}")
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise DeployError(f"Symbolic links are not allowed in the zip: {info.filename!r}")
-            target = (dest / pure).resolve()
-            if target != dest_resolved and dest_resolved not in target.parents:
-                raise DeployError(f"Unsafe path in zip: {info.filename!r}")
+        _check_entries(infos, dest, max_bytes)
         written = 0
         for info in infos:
-            target = dest / PurePosixPath(info.filename.replace("\\", "/"))
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as src, open(target, "wb") as out:
-                while chunk := src.read(1 << 16):
-                    written += len(chunk)
-                    if written > max_bytes:  # the header lied about sizes
-                        raise DeployError(f"The zip unpacks to more than {max_bytes} bytes")
-                    out.write(chunk)
+            try:
+                written = _extract(archive, info, dest, written, max_bytes)
+            except DeployError:
+                raise
+            except Exception as exc:  # zipfile, zlib, bz2, lzma and the file system, each its own way
+                raise DeployError(f"Cannot unpack {info.filename!r} from the zip: {_why(exc)}") from None
+
+
+_COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_MAX_NAME_BYTES = 255  # one path component, as Linux file systems allow
+_MAX_PATH_CHARS = 1024
+
+
+def _check_entries(infos: list[zipfile.ZipInfo], dest: Path, max_bytes: int) -> None:
+    """Refuse the archive before writing anything: unsafe, unsupported or clashing entries."""
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise DeployError(f"The zip has {len(infos)} entries; the limit is {MAX_ZIP_ENTRIES}")
+    total = sum(max(info.file_size, 0) for info in infos)
+    if total > max_bytes:
+        raise DeployError(f"The zip unpacks to {total} bytes; the limit is {max_bytes}")
+    dest_resolved = dest.resolve()
+    files: set[PurePosixPath] = set()
+    folders: set[PurePosixPath] = set()
+    for info in infos:
+        name = info.filename.replace("\\", "/")
+        pure = PurePosixPath(name)
+        if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in pure.parts:
+            raise DeployError(f"Unsafe path in zip: {info.filename!r}")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise DeployError(f"Symbolic links are not allowed in the zip: {info.filename!r}")
+        if "\0" in name:
+            raise DeployError(f"A name in the zip contains a NUL character: {info.filename!r}")
+        if len(name) > _MAX_PATH_CHARS or any(len(p.encode()) > _MAX_NAME_BYTES for p in pure.parts):
+            raise DeployError(
+                f"A name in the zip is too long (at most {_MAX_NAME_BYTES} bytes per name and "
+                f"{_MAX_PATH_CHARS} characters per path): {_short(info.filename)!r}"
+            )
+        if info.flag_bits & 0x1:
+            raise DeployError(f"Encrypted entries are not supported: {info.filename!r}")
+        if info.compress_type not in _COMPRESSIONS:
+            raise DeployError(
+                f"Unsupported compression method {info.compress_type} for {info.filename!r} "
+                "(use stored or deflate)"
+            )
+        target = (dest / pure).resolve()
+        if target != dest_resolved and dest_resolved not in target.parents:
+            raise DeployError(f"Unsafe path in zip: {info.filename!r}")
+        (folders if info.is_dir() else files).add(pure)
+        folders.update(pure.parents)
+    clash = sorted(str(p) for p in files & folders)
+    if clash:
+        raise DeployError(f"The zip has both a file and a folder named {clash[0]!r}")
+
+
+def _extract(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, written: int, max_bytes: int
+) -> int:
+    target = dest / PurePosixPath(info.filename.replace("\\", "/"))
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return written
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with archive.open(info) as src, open(target, "wb") as out:
+        while chunk := src.read(1 << 16):
+            written += len(chunk)
+            if written > max_bytes:  # the header lied about sizes
+                raise DeployError(f"The zip unpacks to more than {max_bytes} bytes")
+            out.write(chunk)
+    if target.stat().st_size != info.file_size:  # zipfile checks the CRC, not every size
+        raise DeployError(
+            f"Cannot unpack {info.filename!r} from the zip: its data does not match the size in its header"
+        )
+    return written
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, zipfile.BadZipFile):
+        return f"the zip is corrupt ({text})"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 80 else name[:77] + "..."
 
 
 def load_code(root: Path, function_path: str) -> LoadedCode:

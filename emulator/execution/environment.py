@@ -10,8 +10,7 @@ Limits (docs/calls.md): C code reading the C-level environment (``getenv`` in an
 process started with ``env=None``) sees the process's variables; threads a handler starts see the
 process's variables, not the call's.
 
-The working directory is process-wide and cannot be per thread: a call that changes it puts back,
-when it ends, the directory it started in (concurrent calls that change it still see each other's).
+The working directory is per call too, but by other means (emulator/execution/workdir.py).
 """
 
 from __future__ import annotations
@@ -80,7 +79,6 @@ class _Routing:
             previous = self.overlays.get(ident)
             self.overlays[ident] = {**dict(routed.original), **env_vars}
             self._active += 1
-            saved_cwd = _cwd()
         try:
             yield
         finally:
@@ -94,8 +92,6 @@ class _Routing:
                     now: MutableMapping[str, str] = os.environ
                     if isinstance(now, RoutedEnviron) and now.overlays is self.overlays:
                         os.environ = now.original  # type: ignore[assignment]  # noqa: B003
-                if saved_cwd is not None and _cwd() != saved_cwd:
-                    os.chdir(saved_cwd)
 
     def use(self, overlay: dict[str, str]) -> None:
         """Inside ``environment()``: make this thread see ``overlay`` (the inline batch keeps one
@@ -107,13 +103,6 @@ class _Routing:
         installed: MutableMapping[str, str] = os.environ
         original = installed.original if isinstance(installed, RoutedEnviron) else installed
         return {**dict(original), **env_vars}
-
-
-def _cwd() -> str | None:
-    try:
-        return os.getcwd()
-    except OSError:  # the directory was removed under us
-        return None
 
 
 ROUTING = _Routing()

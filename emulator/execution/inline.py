@@ -20,6 +20,7 @@ from emulator.execution.capture import CAPTURE, CallLog
 from emulator.execution.code import LoadedCode
 from emulator.execution.environment import ROUTING, environment
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome, timeout_outcome
+from emulator.execution.workdir import DIRECTORIES
 from emulator.state import FunctionRecord
 
 
@@ -36,12 +37,21 @@ class InlineBatch:
         # What the clock's thread sees between runs (facade callbacks, the test's own code).
         self._between = ROUTING.fresh({})
         ROUTING.use(self._between)
+        # The clock's thread gets its own working directory (workdir.py); it moves to a function's
+        # folder when the function changes, and back where it was when the move ends.
+        self._folder: object = None
+        DIRECTORIES.detach()
+        self._capture.enter_context(DIRECTORIES.kept())
 
     def enter(self, function: FunctionRecord) -> None:
         overlay = self._overlays.get(function.id)
         if overlay is None:
             overlay = self._overlays[function.id] = ROUTING.fresh(function.env_vars)
         ROUTING.use(overlay)
+        root = function.code.root
+        if root is not self._folder:
+            DIRECTORIES.enter(root)
+            self._folder = root
 
     def run(
         self,

@@ -137,10 +137,15 @@ def deploy(ctx: Context, store: Store, fn: FunctionRecord) -> None:
         code_dir.mkdir(parents=True)
         unpack_zip(content, code_dir, max_bytes=ctx.limits.max_unpacked_bytes)
         code = load_code(code_dir, fn.function_path)
-    except DeployError as exc:
+    except Exception as exc:  # a function never stays Deploying, whatever went wrong
+        error = (
+            exc
+            if isinstance(exc, DeployError)
+            else DeployError(f"Deployment failed: {type(exc).__name__}: {exc}")
+        )
         shutil.rmtree(code_dir, ignore_errors=True)
         with ctx.backend.lock:
-            fn.status, fn.error = "Failed", exc.as_error()
+            fn.status, fn.error = "Failed", error.as_error()
         return
     with ctx.backend.lock:
         old, fn.code, fn.code_dir, fn.status = fn.code, code, code_dir, "Ready"
