@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from emulator.execution.capture import CAPTURE
 from emulator.execution.modules import FunctionModules
 
 ALLOWED_HANDLE_ARGS = ("client", "data", "secrets", "function_call_info")
@@ -177,7 +178,8 @@ def load_code(root: Path, function_path: str) -> LoadedCode:
 
 def _checked(modules: FunctionModules, module_name: str, function_path: str) -> LoadedCode:
     try:
-        module = modules.import_module(module_name)
+        with CAPTURE.installed():  # a StreamHandler(sys.stdout) made at import writes through the proxies
+            module = modules.import_module(module_name)
     except BaseException as exc:  # user code: SyntaxError, ImportError, SystemExit, ...
         raise DeployError(
             f"Failed to import {function_path}: {type(exc).__name__}: {exc}", user_trace(exc)

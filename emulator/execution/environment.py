@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 
+from emulator.execution.capture import CAPTURE
 from emulator.execution.process_lock import PROCESS_LOCK
 
 
@@ -98,6 +99,15 @@ class _Routing:
         overlay per function for a whole clock move, so switching functions copies nothing)."""
         self.overlays[threading.get_ident()] = overlay
 
+    def adopt(self, parent: int, child: int) -> None:
+        """A thread a call starts sees the call's variables (threads.py)."""
+        overlay = self.overlays.get(parent)
+        if overlay is not None:
+            self.overlays[child] = overlay
+
+    def release(self, child: int) -> None:
+        self.overlays.pop(child, None)
+
     def fresh(self, env_vars: dict[str, str]) -> dict[str, str]:
         """A new overlay: the process's variables now, plus ``env_vars``."""
         installed: MutableMapping[str, str] = os.environ
@@ -107,3 +117,4 @@ class _Routing:
 
 ROUTING = _Routing()
 environment = ROUTING.environment
+CAPTURE.threads.add(ROUTING)

@@ -11,6 +11,7 @@ never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from contextlib import ExitStack
@@ -66,12 +67,14 @@ class InlineBatch:
         code: LoadedCode = function.code
         ident = threading.get_ident()
         CAPTURE.sinks[ident] = log
+        streams = (sys.stdout, sys.stderr)
         started = time.monotonic()
         try:
             result = code.handle(**kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
             return failed_outcome(exc, log.finish())
         finally:
+            CAPTURE.check_streams(log, streams)
             CAPTURE.sinks.pop(ident, None)
             ROUTING.use(self._between)
         logs = log.finish()
