@@ -30,10 +30,11 @@ from emulator.schedule_queue import ScheduleQueue
 from emulator.state import Backend
 from emulator.timeline import Timeline
 
-__all__ = ["CallMode", "Clients", "Context", "Facades", "Isolation", "Settings"]
+__all__ = ["CallMode", "Clients", "CodeFrom", "Context", "Facades", "Isolation", "Settings"]
 
 CallMode = Literal["sync", "background"]
 Isolation = Literal["thread", "process"]
+CodeFrom = Literal["snapshot", "source"]
 T = TypeVar("T")
 
 
@@ -49,12 +50,16 @@ class Settings:
     max_calls_kept: int | None = 100_000
     limits: Limits = field(default_factory=Limits)
     deploy_timing: DeployTiming | None = None  # None: functions are Ready (or Failed) at once
+    code_from: CodeFrom = "snapshot"  # "source": frames name the user's files (execution/sources.py)
+    source_roots: tuple[Path, ...] = ()  # where "source" looks for folders the SDK zipped
 
     def __post_init__(self) -> None:
         if self.call_mode not in ("sync", "background"):
             raise ValueError(f"call_mode must be 'sync' or 'background', not {self.call_mode!r}")
         if self.isolation not in ("thread", "process"):
             raise ValueError(f"isolation must be 'thread' or 'process', not {self.isolation!r}")
+        if self.code_from not in ("snapshot", "source"):
+            raise ValueError(f"code_from must be 'snapshot' or 'source', not {self.code_from!r}")
 
 
 class Clients(Protocol):

@@ -157,8 +157,9 @@ def _short(name: str) -> str:
     return name if len(name) <= 80 else name[:77] + "..."
 
 
-def load_code(root: Path, function_path: str) -> LoadedCode:
-    """Import ``function_path`` from an unpacked function folder and check its ``handle``."""
+def load_code(root: Path, function_path: str, sources: dict[str, str] | None = None) -> LoadedCode:
+    """Import ``function_path`` from an unpacked function folder and check its ``handle``;
+    ``sources`` names snapshot files after the user's own (emulator/execution/sources.py)."""
     root = root.resolve()
     rel = PurePosixPath(function_path)
     if rel.is_absolute() or ".." in rel.parts or rel.suffix != ".py":
@@ -168,7 +169,7 @@ def load_code(root: Path, function_path: str) -> LoadedCode:
     module_name = ".".join(rel.with_suffix("").parts)
     if not all(part.isidentifier() for part in rel.with_suffix("").parts):
         raise DeployError(f"functionPath {function_path!r} is not importable as a Python module")
-    modules = FunctionModules(root)
+    modules = FunctionModules(root, sources)
     try:
         return _checked(modules, module_name, function_path)
     except BaseException:
