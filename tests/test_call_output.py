@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
+import types
 
 import pytest
 from cognite.client import CogniteClient
@@ -142,3 +144,37 @@ def test_a_handler_that_replaces_sys_stdout_gets_it_put_back(
     assert sys.stdout is before
     again = create_from_zip(sdk, {"handler.py": "def handle():\n    print('seen')\n"}, name="again").call()
     assert [log.message for log in again.get_logs()] == ["seen"]
+
+
+OUTLIVER = (
+    "import os, threading\n"
+    "import emulator_test_later as later\n"
+    "def linger():\n"
+    "    later.go.wait(30)\n"
+    "    later.seen.append(os.environ.get('WHO'))\n"
+    "    print('printed after the call ended')\n"
+    "    later.done.set()\n"
+    "def handle():\n"
+    "    threading.Thread(target=linger, daemon=True).start()\n"
+    "    return 'ok'\n"
+)
+
+
+def test_a_thread_that_outlives_its_call_lets_go_of_it(
+    emu: FunctionsEmulator, sdk: CogniteClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    later = types.ModuleType("emulator_test_later")
+    later.go, later.done, later.seen = threading.Event(), threading.Event(), []  # type: ignore[attr-defined]
+    sys.modules[later.__name__] = later
+    try:
+        fn = create_from_zip(sdk, {"handler.py": OUTLIVER}, env_vars={"WHO": "the call"})
+        call = fn.call()
+        assert call.status == "Completed"
+        later.go.set()  # type: ignore[attr-defined]
+        assert later.done.wait(30)  # type: ignore[attr-defined]
+        assert later.seen == [None]  # type: ignore[attr-defined]  # the call's envVars are gone with it
+        assert "printed after the call ended" in capsys.readouterr().out  # an ordinary thread now
+        assert all("after" not in log.message for log in call.get_logs())
+    finally:
+        later.go.set()  # type: ignore[attr-defined]
+        sys.modules.pop(later.__name__, None)
