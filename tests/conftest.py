@@ -47,5 +47,11 @@ def any_client(request: pytest.FixtureRequest, emu: FunctionsEmulator) -> Iterat
             yield server.client()
 
 
+@pytest.fixture
+def sdk(any_client: CogniteClient) -> CogniteClient:
+    """The name the resource-family tests use for ``any_client``: the SDK over both transports."""
+    return any_client
+
+
 def fixture_folder(name: str) -> str:
     return str(FIXTURES / name)
