@@ -16,9 +16,6 @@ from cognite.client import CogniteClient
 
 from emulator import FunctionsEmulator
 from tests.test_functions import create_from_zip
-from tests.transports import sdk
-
-__all__ = ["sdk"]
 
 HANDLER = b"def handle():\n    return 'ok'\n"
 CENTRAL, LOCAL = b"PK\x01\x02", b"PK\x03\x04"

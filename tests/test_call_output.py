@@ -14,9 +14,6 @@ from cognite.client import CogniteClient
 
 from emulator import FunctionsEmulator
 from tests.test_functions import create_from_zip
-from tests.transports import sdk
-
-__all__ = ["sdk"]
 
 THREADS = (
     "import logging, os, sys, threading, warnings\n"
