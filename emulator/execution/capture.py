@@ -170,31 +170,43 @@ class _Capture:
         self._showwarning: Any = None
         self._previous_showwarning: Any = None
         self.guards = ProcessGuards(lambda: threading.get_ident() in self.sinks)
-        self.threads = ThreadInheritance(self.sinks.__contains__)
+        self.threads = ThreadInheritance()
         self.threads.add(self)
 
-    # --- Carrier (threads.py): a thread a call starts writes into the call's log ---
-    def adopt(self, parent: int, child: int) -> None:
-        log = self.sinks.get(parent)
-        if log is not None:
-            self.sinks[child] = log
+    def enter_call(self, ident: int, log: CallLog) -> None:
+        """Thread ``ident`` runs a call now: its output (and its threads') goes to ``log``."""
+        self.sinks[ident] = log
+        self.threads.begin(ident)
 
-    def release(self, child: int) -> None:
-        self.sinks.pop(child, None)
+    def leave_call(self, ident: int) -> None:
+        self.threads.end(ident)
+        self.sinks.pop(ident, None)
+
+    # --- Carrier (threads.py): a thread a call starts writes into the call's log ---
+    def snapshot(self, parent: int) -> CallLog | None:
+        return self.sinks.get(parent)
+
+    def adopt(self, child: int, taken: CallLog | None) -> None:
+        if taken is not None:
+            self.sinks[child] = taken
+
+    def release(self, child: int, taken: CallLog | None) -> None:
+        if taken is not None and self.sinks.get(child) is taken:
+            del self.sinks[child]
 
     @contextmanager
     def capture(self, log: CallLog) -> Iterator[None]:
         ident = threading.get_ident()
         with _PROCESS_LOCK:
             self._install()
-            self.sinks[ident] = log
+            self.enter_call(ident, log)
             streams = (sys.stdout, sys.stderr)
         try:
             yield
         finally:
             self.check_streams(log, streams)
+            self.leave_call(ident)
             with _PROCESS_LOCK:
-                self.sinks.pop(ident, None)
                 self._uninstall()
 
     @contextmanager

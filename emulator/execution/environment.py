@@ -99,14 +99,17 @@ class _Routing:
         overlay per function for a whole clock move, so switching functions copies nothing)."""
         self.overlays[threading.get_ident()] = overlay
 
-    def adopt(self, parent: int, child: int) -> None:
-        """A thread a call starts sees the call's variables (threads.py)."""
-        overlay = self.overlays.get(parent)
-        if overlay is not None:
-            self.overlays[child] = overlay
+    # --- Carrier (threads.py): a thread a call starts sees the call's variables ---
+    def snapshot(self, parent: int) -> dict[str, str] | None:
+        return self.overlays.get(parent)
 
-    def release(self, child: int) -> None:
-        self.overlays.pop(child, None)
+    def adopt(self, child: int, taken: dict[str, str] | None) -> None:
+        if taken is not None:
+            self.overlays[child] = taken
+
+    def release(self, child: int, taken: dict[str, str] | None) -> None:
+        if taken is not None and self.overlays.get(child) is taken:
+            del self.overlays[child]
 
     def fresh(self, env_vars: dict[str, str]) -> dict[str, str]:
         """A new overlay: the process's variables now, plus ``env_vars``."""

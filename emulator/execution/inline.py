@@ -66,7 +66,7 @@ class InlineBatch:
         self.enter(function)
         code: LoadedCode = function.code
         ident = threading.get_ident()
-        CAPTURE.sinks[ident] = log
+        CAPTURE.enter_call(ident, log)
         streams = (sys.stdout, sys.stderr)
         started = time.monotonic()
         try:
@@ -75,7 +75,7 @@ class InlineBatch:
             return failed_outcome(exc, log.finish())
         finally:
             CAPTURE.check_streams(log, streams)
-            CAPTURE.sinks.pop(ident, None)
+            CAPTURE.leave_call(ident)
             ROUTING.use(self._between)
         logs = log.finish()
         if time.monotonic() - started > timeout_seconds:
