@@ -87,12 +87,8 @@ def test_a_handlers_own_logging_formatter_is_kept(
     [
         ("os._exit(3)", "Function called os._exit(3): not allowed, it would end the test process"),
         ("os.fork()", "Function called os.fork(): not allowed, it would copy the test process"),
-        (
-            "signal.signal(signal.SIGTERM, lambda *a: None)",
-            "Function called signal.signal(<Signals.SIGTERM: 15>",
-        ),
     ],
-    ids=["os._exit", "os.fork", "signal.signal"],
+    ids=["os._exit", "os.fork"],
 )
 def test_what_would_harm_the_test_process_is_a_failed_call(
     body: str, message: str, emu: FunctionsEmulator, sdk: CogniteClient
@@ -113,17 +109,40 @@ def test_what_would_harm_the_test_process_is_a_failed_call(
     assert os._exit.__module__ == "posix" and os.fork.__module__ == "posix"  # put back after the call
 
 
+SIGNALS = (
+    "import asyncio, signal\n"
+    "async def work():\n"
+    "    return 'async ran'\n"
+    "def handle(data):\n"
+    "    if data.get('signal'):\n"
+    "        signal.signal(signal.SIGUSR1, signal.SIG_IGN)\n"
+    "    return asyncio.run(work())  # asyncio.run sets a SIGINT handler only where it may\n"
+)
+
+
+def test_signal_signal_is_a_failed_call_and_asyncio_run_works(
+    emu: FunctionsEmulator, sdk: CogniteClient
+) -> None:
+    fn = create_from_zip(sdk, {"handler.py": SIGNALS})
+    assert fn.call(data={}).get_response() == "async ran"
+    call = fn.call(data={"signal": True})
+    assert call.status == "Failed"
+    assert call.error["message"].startswith("Function called signal.signal(<Signals.SIGUSR1: 10>")
+
+
 def test_signal_handlers_of_the_test_stay_during_scheduled_runs(
     emu: FunctionsEmulator, sdk: CogniteClient
 ) -> None:
     # Scheduled runs run inline in the thread that moves the clock: here the main thread, where
     # signal.signal would really replace the test's handler.
-    before = signal.getsignal(signal.SIGUSR1)
-    source = "import signal\ndef handle():\n    signal.signal(signal.SIGUSR1, signal.SIG_IGN)\n"
-    fn = create_from_zip(sdk, {"handler.py": source})
-    sdk.functions.schedules.create(name="s", cron_expression="* * * * *", function_id=fn.id)
-    (run,) = emu.clock.advance(minutes=1)
-    assert run.status == "Failed" and "signal.signal" in run.error["message"]
+    before, before_int = signal.getsignal(signal.SIGUSR1), signal.getsignal(signal.SIGINT)
+    fn = create_from_zip(sdk, {"handler.py": SIGNALS})
+    for data in ({}, {"signal": True}):
+        sdk.functions.schedules.create(name="s", cron_expression="* * * * *", function_id=fn.id, data=data)
+    runs = emu.clock.advance(minutes=1)
+    assert sorted(run.status for run in runs) == ["Completed", "Failed"]
+    assert any("signal.signal" in (run.error or {}).get("message", "") for run in runs)
+    assert signal.getsignal(signal.SIGINT) is before_int  # asyncio.run put back what it replaced
     assert signal.getsignal(signal.SIGUSR1) == before
 
 

@@ -3,7 +3,10 @@
 While calls run in threads, ``os._exit``, ``os.fork``, ``os.forkpty`` and ``signal.signal`` are
 guarded: called from a call's thread (or a thread it started) they raise ``ContainedError``, a
 ``BaseException`` (an ``except Exception`` in the handler does not swallow it), and the call ends
-Failed with a message saying why; from any other thread they do what they always do. In CDF each
+Failed with a message saying why; from any other thread they do what they always do.
+``signal.signal`` raises ``SignalRefused``, a ``ValueError``, as Python itself does in any thread but
+the main one (so an API call on a worker thread and a scheduled run on the test's main thread behave
+alike, and code that expects it, such as ``asyncio.run``, goes on without a SIGINT handler). In CDF each
 call has its own container, where these are harmless; in the test process they would end the test
 run (``os._exit``), copy it with all its threads (``fork``) or take over its signal handling.
 Code that needs them runs with ``isolation="process"``.
@@ -30,6 +33,10 @@ _GUARDED: tuple[tuple[Any, str, str], ...] = (
 
 class ContainedError(BaseException):
     """A call did something only a process of its own may do; its message is the call's error."""
+
+
+class SignalRefused(ValueError):
+    """``signal.signal`` from a call's thread; a ValueError, as Python's own outside the main thread."""
 
 
 class ProcessGuards:
@@ -64,7 +71,8 @@ class ProcessGuards:
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if is_call_thread():
                 shown = ", ".join(repr(a) for a in args)
-                raise ContainedError(f"Function called {module}.{name}({shown}): not allowed, {why}; {WHY}")
+                message = f"Function called {module}.{name}({shown}): not allowed, {why}; {WHY}"
+                raise SignalRefused(message) if module == "signal" else ContainedError(message)
             return original(*args, **kwargs)
 
         guarded.__name__ = name
