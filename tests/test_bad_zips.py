@@ -4,6 +4,7 @@ a clear message, and a slow import does not hold up another function's deploymen
 from __future__ import annotations
 
 import io
+import os
 import struct
 import sys
 import threading
@@ -129,3 +130,35 @@ def test_a_slow_import_does_not_block_another_deployment(
     slow.join(30)
     (slow_fn,) = results
     assert slow_fn.status == "Ready" and slow_fn.call().get_response() == "slow"  # type: ignore[attr-defined]
+
+
+@pytest.mark.functions_emulator(timeout=0.2)
+def test_an_import_that_never_finishes_is_a_failed_function(
+    emu: FunctionsEmulator, sdk: CogniteClient, gate: types.ModuleType
+) -> None:
+    fn = create_from_zip(sdk, {"handler.py": SLOW}, name="stuck")  # the gate stays shut
+    assert fn.status == "Failed"
+    assert fn.error["message"] == "Importing handler.py did not finish within 0.2 seconds"
+    ok = create_from_zip(sdk, {"handler.py": HANDLER.decode()}, name="after")
+    assert ok.status == "Ready"
+
+
+AT_IMPORT = (
+    "import os\n"
+    "API_URL = os.environ['API_URL']  # read when the module is imported, as many handlers do\n"
+    "CONFIG = open('config.txt').read()  # relative to the function's folder\n"
+    "def handle():\n"
+    "    return [API_URL, CONFIG]\n"
+)
+
+
+def test_the_import_sees_the_functions_env_vars_and_folder(
+    emu: FunctionsEmulator, sdk: CogniteClient
+) -> None:
+    before = os.getcwd()
+    fn = create_from_zip(
+        sdk, {"handler.py": AT_IMPORT, "config.txt": "shipped"}, env_vars={"API_URL": "https://x"}
+    )
+    assert fn.status == "Ready", fn.error
+    assert fn.call().get_response() == ["https://x", "shipped"]
+    assert "API_URL" not in os.environ and os.getcwd() == before

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from emulator.execution.capture import CAPTURE
+from emulator.execution.importer import ImportTimeout, import_function
 from emulator.execution.modules import FunctionModules
 
 ALLOWED_HANDLE_ARGS = ("client", "data", "secrets", "function_call_info")
 MAX_UNPACKED_BYTES = 500 * 1024 * 1024
 MAX_ZIP_ENTRIES = 20_000
+DEFAULT_IMPORT_SECONDS = 600.0
 
 
 class DeployError(Exception):
@@ -157,9 +158,17 @@ def _short(name: str) -> str:
     return name if len(name) <= 80 else name[:77] + "..."
 
 
-def load_code(root: Path, function_path: str, sources: dict[str, str] | None = None) -> LoadedCode:
+def load_code(
+    root: Path,
+    function_path: str,
+    sources: dict[str, str] | None = None,
+    *,
+    env_vars: dict[str, str] | None = None,
+    timeout: float = DEFAULT_IMPORT_SECONDS,
+) -> LoadedCode:
     """Import ``function_path`` from an unpacked function folder and check its ``handle``;
-    ``sources`` names snapshot files after the user's own (emulator/execution/sources.py)."""
+    ``sources`` names snapshot files after the user's own (emulator/execution/sources.py); the
+    import sees ``env_vars`` and may take ``timeout`` seconds (emulator/execution/importer.py)."""
     root = root.resolve()
     rel = PurePosixPath(function_path)
     if rel.is_absolute() or ".." in rel.parts or rel.suffix != ".py":
@@ -171,16 +180,19 @@ def load_code(root: Path, function_path: str, sources: dict[str, str] | None = N
         raise DeployError(f"functionPath {function_path!r} is not importable as a Python module")
     modules = FunctionModules(root, sources)
     try:
-        return _checked(modules, module_name, function_path)
+        return _checked(modules, module_name, function_path, env_vars or {}, timeout)
     except BaseException:
         modules.close()
         raise
 
 
-def _checked(modules: FunctionModules, module_name: str, function_path: str) -> LoadedCode:
+def _checked(
+    modules: FunctionModules, module_name: str, function_path: str, env_vars: dict[str, str], timeout: float
+) -> LoadedCode:
     try:
-        with CAPTURE.installed():  # a StreamHandler(sys.stdout) made at import writes through the proxies
-            module = modules.import_module(module_name)
+        module = import_function(modules, module_name, env_vars, timeout)
+    except ImportTimeout as exc:
+        raise DeployError(f"Importing {function_path} {exc}") from None
     except BaseException as exc:  # user code: SyntaxError, ImportError, SystemExit, ...
         raise DeployError(
             f"Failed to import {function_path}: {type(exc).__name__}: {exc}", user_trace(exc)

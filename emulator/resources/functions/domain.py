@@ -148,7 +148,13 @@ def deploy(
         shutil.rmtree(code_dir, ignore_errors=True)
         code_dir.mkdir(parents=True)
         unpack_zip(content, code_dir, max_bytes=ctx.limits.max_unpacked_bytes)
-        code = load_code(code_dir, fn.function_path, _sources(ctx, fn, code_dir, source, code_from))
+        code = load_code(
+            code_dir,
+            fn.function_path,
+            _sources(ctx, fn, code_dir, source, code_from),
+            env_vars=fn.env_vars,
+            timeout=ctx.settings.timeout_seconds,
+        )
     except Exception as exc:  # a function never stays Deploying, whatever went wrong
         error = (
             exc
