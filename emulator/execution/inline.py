@@ -38,11 +38,10 @@ class InlineBatch:
         # What the clock's thread sees between runs (facade callbacks, the test's own code).
         self._between = ROUTING.fresh({})
         ROUTING.use(self._between)
-        # The clock's thread gets its own working directory (workdir.py); it moves to a function's
-        # folder when the function changes, and back where it was when the move ends.
+        # The clock's thread gets its own working directory (workdir.py) on its first run; it moves
+        # to a function's folder when the function changes, and back where it was when the move ends.
         self._folder: object = None
-        DIRECTORIES.detach()
-        self._capture.enter_context(DIRECTORIES.kept())
+        self._home: str | None = None
 
     def enter(self, function: FunctionRecord) -> None:
         overlay = self._overlays.get(function.id)
@@ -51,6 +50,8 @@ class InlineBatch:
         ROUTING.use(overlay)
         root = function.code.root
         if root is not self._folder:
+            if self._folder is None:
+                self._home = DIRECTORIES.current()
             DIRECTORIES.enter(root)
             self._folder = root
 
@@ -83,4 +84,6 @@ class InlineBatch:
         return returned_outcome(result, logs, max_response_bytes)
 
     def close(self) -> None:
+        if self._folder is not None:
+            DIRECTORIES.restore(self._home)
         self._capture.close()

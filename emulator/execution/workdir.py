@@ -66,11 +66,19 @@ class ThreadDirectories:
         try:
             yield
         finally:
-            if before is not None and _cwd() != before:
-                try:
-                    os.chdir(before)
-                except OSError:  # removed meanwhile: a detached thread's next call moves anyway
-                    pass
+            self.restore(before)
+
+    def current(self) -> str | None:
+        """The thread's working directory (None if it was removed)."""
+        return _cwd()
+
+    def restore(self, before: str | None) -> None:
+        """Move back to ``before`` (from ``current()``) if the thread is elsewhere now."""
+        if before is not None and _cwd() != before:
+            try:
+                os.chdir(before)
+            except OSError:  # removed meanwhile: a detached thread's next call moves anyway
+                pass
 
     def enter(self, folder: Path) -> None:
         """Move a detached thread to ``folder`` (the inline batch switches folders run by run)."""
