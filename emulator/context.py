@@ -31,11 +31,21 @@ from emulator.schedule_queue import ScheduleQueue
 from emulator.state import Backend
 from emulator.timeline import Timeline
 
-__all__ = ["CallMode", "Clients", "Context", "Facades", "Isolation", "RequirementsMode", "Settings"]
+__all__ = [
+    "CallMode",
+    "Clients",
+    "CodeFrom",
+    "Context",
+    "Facades",
+    "Isolation",
+    "RequirementsMode",
+    "Settings",
+]
 
 CallMode = Literal["sync", "background"]
 Isolation = Literal["thread", "process"]
 RequirementsMode = Literal["install", "check", "ignore"]  # the build step (emulator/build/step.py)
+CodeFrom = Literal["snapshot", "source"]
 T = TypeVar("T")
 
 
@@ -57,6 +67,8 @@ class Settings:
     # Wall/system clock: a scheduled run slower than this goes on in the background, so the other
     # schedules keep firing (emulator/execution/deadline.py).
     inline_seconds: float = 1.0
+    code_from: CodeFrom = "snapshot"  # "source": frames name the user's files (execution/sources.py)
+    source_roots: tuple[Path, ...] = ()  # where "source" looks for folders the SDK zipped
 
     def __post_init__(self) -> None:
         if self.requirements not in ("install", "check", "ignore"):
@@ -67,6 +79,8 @@ class Settings:
             raise ValueError(f"call_mode must be 'sync' or 'background', not {self.call_mode!r}")
         if self.isolation not in ("thread", "process"):
             raise ValueError(f"isolation must be 'thread' or 'process', not {self.isolation!r}")
+        if self.code_from not in ("snapshot", "source"):
+            raise ValueError(f"code_from must be 'snapshot' or 'source', not {self.code_from!r}")
 
 
 class Clients(Protocol):

@@ -7,7 +7,7 @@ import io
 import textwrap
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from inspect import getsource
 from pathlib import Path
@@ -21,7 +21,7 @@ from emulator.auth import AuthPolicy
 from emulator.build.requirements import FILE_NAME, docstring_requirements
 from emulator.clients import EmulatorClients
 from emulator.clock import Clock, ClockMode
-from emulator.context import CallMode, Context, Isolation, RequirementsMode, Settings
+from emulator.context import CallMode, CodeFrom, Context, Isolation, RequirementsMode, Settings
 from emulator.deploy_timing import DeployTiming
 from emulator.execution.free_names import unbound_globals
 from emulator.execution.outcomes import NAME_ERROR_HINT
@@ -80,6 +80,11 @@ class FunctionsEmulator:
         build_cache: the folder of built environments (default: $CDF_FUNCTIONS_EMULATOR_CACHE, else
             ~/.cache/cognite-functions-emulator).
         interpreters: the Python of a runtime, before discovery (``{"py312": "/usr/bin/python3.12"}``).
+        code_from: "snapshot" (frames name the deployed copy) or "source": the deployed snapshot
+            still runs, compiled under the paths of the user's own files, so breakpoints and
+            tracebacks point at them (emulator/execution/sources.py, docs/calls.md).
+        source_roots: where ``code_from="source"`` looks for the folder of a function the SDK
+            zipped (``client.functions.create(folder=...)``); default: the working directory.
     """
 
     def __init__(
@@ -103,6 +108,8 @@ class FunctionsEmulator:
         requirements: RequirementsMode = "check",
         build_cache: str | Path | None = None,
         interpreters: Mapping[str, str] | None = None,
+        code_from: CodeFrom = "snapshot",
+        source_roots: Sequence[str | Path] | None = None,
     ) -> None:
         settings = Settings(
             project=project,
@@ -115,6 +122,8 @@ class FunctionsEmulator:
             requirements=requirements,
             build_cache=build_cache,
             interpreters=dict(interpreters or {}),
+            code_from=code_from,
+            source_roots=tuple(Path(r).resolve() for r in source_roots) if source_roots else (Path.cwd(),),
         )
         settings.timeout_seconds = (
             float(timeout) if timeout is not None else settings.limits.timeout_minutes * 60.0
@@ -312,6 +321,7 @@ class FunctionsEmulator:
         function_path: str = "handler.py",
         project: str | None = None,
         deploy_timing: DeployTiming | None = None,
+        code_from: CodeFrom | None = None,
         **fields: Any,
     ) -> Function:
         """Deploy a function from a folder or a ``handle`` function without the upload round trips.
@@ -320,7 +330,8 @@ class FunctionsEmulator:
         ``env_vars``, ``metadata``, ...). Returns the SDK's ``Function``, bound to a client of this
         emulator; check ``.status`` (Ready or Failed) and ``.error``. ``deploy_timing`` holds this
         function Queued, then Deploying, on the clock (default: the emulator's ``deploy_timing``).
-        A ``function_handle`` that uses names its own source does not define or import (closures,
+        ``code_from`` overrides the emulator's for this deployment (``"source"``: breakpoints in the
+        folder's files are hit). A ``function_handle`` that uses names its own source does not define or import (closures,
         module globals) gives a warning: CDF gets only that source, so the call would fail there.
         """
         if (folder is None) == (function_handle is None):
@@ -348,7 +359,10 @@ class FunctionsEmulator:
         if external_id is not None:
             item["externalId"] = external_id
         item.update({_camel(k): v for k, v in fields.items() if v is not None})
-        record = create_function(context, project, item, timing=deploy_timing)
+        source = Path(folder) if folder is not None else None
+        record = create_function(
+            context, project, item, timing=deploy_timing, source=source, code_from=code_from
+        )
         return Function.load(function_json(record)).set_client_ref(self.sdk_ref(project))
 
     def __repr__(self) -> str:

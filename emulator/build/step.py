@@ -26,7 +26,13 @@ from emulator.build.probe import probe_handle
 from emulator.build.requirements import Requirements, read_requirements
 from emulator.build.runtimes import Interpreter, InterpreterNotFound, Interpreters, host_interpreter, minor_of
 from emulator.context import RequirementsMode
-from emulator.execution.code import DeployError, LoadedCode, load_code, module_name_of
+from emulator.execution.code import (
+    DEFAULT_IMPORT_SECONDS,
+    DeployError,
+    LoadedCode,
+    load_code,
+    module_name_of,
+)
 from emulator.execution.modules import FunctionModules
 
 
@@ -41,9 +47,13 @@ def build_and_load(
     cache: str | Path | None,
     index_url: str | None = None,
     extra_index_urls: list[str] | None = None,
+    sources: dict[str, str] | None = None,
+    env_vars: dict[str, str] | None = None,
+    import_timeout: float = DEFAULT_IMPORT_SECONDS,
 ) -> LoadedCode:
     """Build the function's environment and load its code; raises DeployError (the function's
-    ``error``) when a requirement is invalid or unmet, the install fails or the import fails."""
+    ``error``) when a requirement is invalid or unmet, the install fails or the import fails.
+    ``sources``, ``env_vars`` and ``import_timeout`` go to the in-process import (load_code)."""
     requirements = read_requirements(root) if mode != "ignore" else Requirements()
     if mode == "install":
         environment, interpreter = _install(requirements, isolation, runtime, interpreters, cache,
@@ -55,7 +65,7 @@ def build_and_load(
     if isolation == "process" and environment.python != host_environment().python:
         return _load_elsewhere(root.resolve(), function_path, environment)
     try:
-        return load_code(root, function_path, environment)
+        return load_code(root, function_path, environment, sources, env_vars=env_vars, timeout=import_timeout)
     except DeployError as exc:
         if exc.cause == "SyntaxError" and minor_of(runtime) > interpreter.version[:2]:
             raise DeployError(_newer_syntax(exc, runtime, interpreter, mode, isolation, interpreters),

@@ -11,6 +11,7 @@ never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from contextlib import ExitStack
@@ -20,6 +21,7 @@ from emulator.execution.capture import CAPTURE, CallLog
 from emulator.execution.code import LoadedCode
 from emulator.execution.environment import ROUTING, environment
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome, timeout_outcome
+from emulator.execution.workdir import DIRECTORIES
 from emulator.state import FunctionRecord
 
 
@@ -36,12 +38,22 @@ class InlineBatch:
         # What the clock's thread sees between runs (facade callbacks, the test's own code).
         self._between = ROUTING.fresh({})
         ROUTING.use(self._between)
+        # The clock's thread gets its own working directory (workdir.py) on its first run; it moves
+        # to a function's folder when the function changes, and back where it was when the move ends.
+        self._folder: object = None
+        self._home: str | None = None
 
     def enter(self, function: FunctionRecord) -> None:
         overlay = self._overlays.get(function.id)
         if overlay is None:
             overlay = self._overlays[function.id] = ROUTING.fresh(function.env_vars)
         ROUTING.use(overlay)
+        root = function.code.root
+        if root is not self._folder:
+            if self._folder is None:
+                self._home = DIRECTORIES.current()
+            DIRECTORIES.enter(root)
+            self._folder = root
 
     def run(
         self,
@@ -55,14 +67,16 @@ class InlineBatch:
         self.enter(function)
         code: LoadedCode = function.code
         ident = threading.get_ident()
-        CAPTURE.sinks[ident] = log
+        CAPTURE.enter_call(ident, log)
+        streams = (sys.stdout, sys.stderr)
         started = time.monotonic()
         try:
             result = code.handle(**kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
             return failed_outcome(exc, log.finish())
         finally:
-            CAPTURE.sinks.pop(ident, None)
+            CAPTURE.check_streams(log, streams)
+            CAPTURE.leave_call(ident)
             ROUTING.use(self._between)
         logs = log.finish()
         if time.monotonic() - started > timeout_seconds:
@@ -70,4 +84,6 @@ class InlineBatch:
         return returned_outcome(result, logs, max_response_bytes)
 
     def close(self) -> None:
+        if self._folder is not None:
+            DIRECTORIES.restore(self._home)
         self._capture.close()
