@@ -250,7 +250,12 @@ def test_user_data_is_escaped(browser: Any, base_url: str, emu: FunctionsEmulato
 
 def test_the_page_sends_the_token_of_its_address_with_every_request(browser: Any) -> None:
     # Under strict auth the CDF API wants a Bearer token; the page's one api() helper sends ?token=.
-    with FunctionsEmulator(project="ui-project", start=START, auth="strict") as emu, serve(emu) as url:
+    with (
+        FunctionsEmulator(
+            project="ui-project", start=START, auth="strict", admin_token="secret-token"
+        ) as emu,
+        serve(emu) as url,
+    ):
         fn = emu.deploy(fixture_folder("hello"), external_id="hello")
         open_page(browser, f"{url}/_emulator/ui?token=secret-token")
         wait_for(browser, lambda d: css(d, '[data-testid="invoke-function"] option'), "the function picker")
