@@ -148,6 +148,7 @@ FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
         "schedule_id": (False, _optional(_id)), "scheduled_time": (False, _optional(_int)),
         "session_id": (False, _optional(_id)), "response": (False, lambda v: True),
         "has_response": (False, _bool), "logs": (True, _logs),
+        "data_json": (False, _optional(_json_text)), "wall_ms": (False, _optional(_number)),
     },
     "schedules": {
         "id": (True, _id), "name": (True, _str), "function_id": (True, _id),
