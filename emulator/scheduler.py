@@ -85,18 +85,38 @@ class Scheduler:
 
     def fire_until(self, target_ms: int) -> list[Any]:
         """Fire every run due at or before ``target_ms`` (the Timeline's shortcut when this is its
-        only source): one heap pop per run, the clock moved to each run's instant."""
+        only source): one heap step per run, the clock moved to each run's instant.
+
+        The hot loop of time travel: what a run costs must not depend on how many schedules,
+        functions or past calls there are (one O(log n) heap step, dict lookups, one record).
+        """
+        if self._batch is None:  # fired outside Timeline.fire_due: a one-off batch
+            with self.batch():
+                return self.fire_until(target_ms)
         fired: list[Any] = []
-        pop, step_to, run = self._queue.pop_due, self._context.clock.step_to, self._run
-        while True:
-            entry = pop(target_ms)
-            if entry is None:
-                return fired
-            due, schedule_id, project = entry
-            step_to(due)
-            record = run(project, schedule_id, due)
-            if record is not None:
-                fired.append((project, record))
+        append = fired.append
+        context, batch = self._context, self._batch
+        pop, step_to, backend = self._queue.pop_due, context.clock.step_to, context.backend
+        at = None
+        try:
+            while True:
+                entry = pop(target_ms)
+                if entry is None:
+                    return fired
+                due, schedule_id, project = entry
+                if due != at:  # a thousand schedules due at one instant move the clock once
+                    step_to(due)
+                    at = due
+                store = backend.store(project)
+                schedule = store.schedules.get(schedule_id)
+                if schedule is None:
+                    continue
+                function = store.functions.get(schedule.function_id)
+                if function is None:
+                    continue
+                append((project, run_scheduled(context, store, schedule, function, due, batch)))
+        finally:
+            batch.between()  # what runs next in this thread is not a handler
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -104,7 +124,7 @@ class Scheduler:
         if self._batch is not None:
             yield
             return
-        self._batch = InlineBatch()
+        self._batch = InlineBatch(self._context.clock.now_ms, self._context.limits.max_log_lines)
         try:
             yield
         finally:
@@ -114,16 +134,3 @@ class Scheduler:
     def wrap(self, fired: list[Any]) -> FiredCalls:
         calls = [f for f in fired if isinstance(f, tuple)]
         return FiredCalls(self._context, calls, [f for f in fired if not isinstance(f, tuple)])
-
-    # --- one scheduled run -----------------------------------------------------------------------------
-    def _run(self, project: str, schedule_id: int, due_ms: int) -> CallRecord | None:
-        store = self._context.backend.store(project)
-        schedule = store.schedules.get(schedule_id)
-        function = store.functions.get(schedule.function_id) if schedule is not None else None
-        if schedule is None or function is None:
-            return None
-        batch = self._batch
-        if batch is None:  # fired outside Timeline.fire_due: a one-off batch
-            with self.batch():
-                return self._run(project, schedule_id, due_ms)
-        return run_scheduled(self._context, store, schedule, function, due_ms, batch)

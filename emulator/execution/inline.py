@@ -12,62 +12,100 @@ never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or
 from __future__ import annotations
 
 import threading
-import time
+from collections.abc import Callable
 from contextlib import ExitStack
+from time import monotonic
 from typing import Any
 
-from emulator.execution.capture import CAPTURE, CallLog
+from emulator.execution.capture import CAPTURE, MAX_LOG_LINES, CallLog
 from emulator.execution.code import LoadedCode
+from emulator.execution.data_copies import DataCopies
 from emulator.execution.environment import ROUTING, environment
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome, timeout_outcome
+from emulator.limits import Limits
 from emulator.state import FunctionRecord
 
 
 class InlineBatch:
     """The log capture and the environment routing, kept open for one clock move, with one
-    environment overlay per function (made on its first run in the move)."""
+    environment overlay per function (made on its first run in the move). Used by the thread that
+    made it (the one moving the clock).
 
-    def __init__(self) -> None:
+    Per run it pays only for what the run needs: the function's overlay is switched in only when
+    the function changes (between runs only the emulator's own code runs in this thread; ``between``
+    puts the neutral overlay back when the batch hands control elsewhere), and a run that wrote no
+    log line leaves its ``CallLog`` as new, to be used again by the next run.
+    """
+
+    def __init__(self, now_ms: Callable[[], int], max_log_lines: int = MAX_LOG_LINES) -> None:
+        self._now_ms = now_ms
+        self._max_log_lines = max_log_lines
+        self._ident = threading.get_ident()
         self._overlays: dict[int, dict[str, str]] = {}
+        self._spare_log: CallLog | None = None
+        self.data = DataCopies()  # fresh copies of schedules' data for the runs of this move
         self._capture = ExitStack()
         self._capture.enter_context(CAPTURE.capture(CallLog(lambda: 0)))
-        CAPTURE.sinks.pop(threading.get_ident(), None)  # only handler runs are captured
+        CAPTURE.sinks.pop(self._ident, None)  # only handler runs are captured
         self._capture.enter_context(environment({}))
         # What the clock's thread sees between runs (facade callbacks, the test's own code).
         self._between = ROUTING.fresh({})
+        self._current: dict[str, str] | None = self._between
         ROUTING.use(self._between)
 
     def enter(self, function: FunctionRecord) -> None:
+        """Make this thread see ``function``'s environment overlay."""
         overlay = self._overlays.get(function.id)
         if overlay is None:
             overlay = self._overlays[function.id] = ROUTING.fresh(function.env_vars)
-        ROUTING.use(overlay)
+        if overlay is not self._current:
+            ROUTING.use(overlay)
+            self._current = overlay
+
+    def between(self) -> None:
+        """Make this thread see the neutral overlay again (control leaves the batch's runs)."""
+        if self._current is not self._between:
+            ROUTING.use(self._between)
+            self._current = self._between
 
     def run(
-        self,
-        function: FunctionRecord,
-        kwargs: dict[str, Any],
-        log: CallLog,
-        timeout_seconds: float,
-        max_response_bytes: int,
-    ) -> Outcome:
-        """Run one handler inline with the batch's context; never raises."""
-        self.enter(function)
+        self, function: FunctionRecord, kwargs: dict[str, Any], timeout_seconds: float, limits: Limits
+    ) -> Outcome | None:
+        """Run one handler inline with the batch's context; never raises. ``None`` is the common
+        case, spelled out so that it costs no objects: it returned None, in time, writing nothing."""
+        overlay = self._overlays.get(function.id)
+        if overlay is None or overlay is not self._current:
+            self.enter(function)
+        log = self._spare_log
+        if log is None:
+            log = self._spare_log = CallLog(self._now_ms, self._max_log_lines)
         code: LoadedCode = function.code
-        ident = threading.get_ident()
-        CAPTURE.sinks[ident] = log
-        started = time.monotonic()
+        sinks, ident = CAPTURE.sinks, self._ident
+        sinks[ident] = log
+        started = monotonic()
         try:
             result = code.handle(**kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
-            return failed_outcome(exc, log.finish())
-        finally:
-            CAPTURE.sinks.pop(ident, None)
-            ROUTING.use(self._between)
-        logs = log.finish()
-        if time.monotonic() - started > timeout_seconds:
+            sinks.pop(ident, None)
+            return failed_outcome(exc, self._lines(log))
+        sinks.pop(ident, None)
+        late = monotonic() - started > timeout_seconds
+        if result is None and not late and not log.finish():
+            return None  # the log stays as new: the next run writes into it
+        logs = self._lines(log)
+        if late:
             return timeout_outcome(timeout_seconds, logs)
-        return returned_outcome(result, logs, max_response_bytes)
+        return returned_outcome(result, logs, limits.response_bytes)
+
+    def _lines(self, log: CallLog) -> list[tuple[int, str]]:
+        """The finished lines of ``log`` for the call's record. The log is kept for the next run
+        only while nothing was written to it, so no record ever shares its list."""
+        lines = log.finish()
+        if lines:
+            self._spare_log = None
+            return lines
+        return []
 
     def close(self) -> None:
+        self.between()
         self._capture.close()

@@ -22,6 +22,7 @@ from emulator.context import Context
 from emulator.errors import CogniteAPIError, bad_request
 from emulator.execution.capture import CallLog
 from emulator.execution.code import user_trace
+from emulator.execution.data_copies import DataCopies
 from emulator.execution.inline import InlineBatch
 from emulator.execution.outcomes import Outcome, not_run_outcome, timeout_outcome
 from emulator.execution.pool import WORKERS, run_handle
@@ -94,14 +95,23 @@ def open_scheduled(
 
 
 def arguments(
-    ctx: Context, project: str, function: FunctionRecord, record: CallRecord, data_json: str | None
+    ctx: Context,
+    project: str,
+    function: FunctionRecord,
+    record: CallRecord,
+    data_json: str | None,
+    copies: DataCopies | None = None,
 ) -> dict[str, Any]:
-    """The keyword arguments ``handle()`` declares, each a fresh object. May raise: the user's
-    ``handler_client`` factory runs here (the caller turns that into a Failed call)."""
+    """The keyword arguments ``handle()`` declares, each a fresh object (``copies`` makes the fresh
+    ``data`` of scheduled runs cheaply). May raise: the user's ``handler_client`` factory runs here
+    (the caller turns that into a Failed call)."""
     params = function.code.params
     kwargs: dict[str, Any] = {}
     if "data" in params:
-        kwargs["data"] = json.loads(data_json) if data_json else {}
+        if not data_json:
+            kwargs["data"] = {}
+        else:
+            kwargs["data"] = copies.fresh(data_json) if copies is not None else json.loads(data_json)
     if "secrets" in params:
         kwargs["secrets"] = dict(function.secrets)
     if "function_call_info" in params:
@@ -270,7 +280,8 @@ def run_scheduled(
     """A scheduled run at ``due_ms``: open, arguments, inline (or a child process), close.
 
     The clock reads ``due_ms`` while it runs: virtual time stands there; wall and system time are
-    pinned for this thread.
+    pinned for this thread. The hot path of time travel: a run that returns None and writes nothing
+    (``batch.run`` answers None) is closed without an ``Outcome``.
     """
     session = store.sessions.get(schedule.session_id)
     blocked = None
@@ -280,31 +291,40 @@ def run_scheduled(
     elif function.status != "Ready":
         blocked = f"Could not run scheduled call: function {function.id} is {function.status}"
     record = open_scheduled(ctx, store, schedule, function, due_ms)
+    outcome: Outcome | None
     if blocked is not None:
         outcome = not_run_outcome(blocked)
     else:
         project = store.project
+        if "client" in function.code.params:
+            batch.between()  # the user's handler_client factory sees the test process's environment
         try:
-            kwargs = arguments(ctx, project, function, record, schedule.data_json)
+            kwargs = arguments(ctx, project, function, record, schedule.data_json, batch.data)
         except BaseException as exc:  # the user's handler_client factory
             outcome = _client_failed(exc)
         else:
             settings, clock = ctx.settings, ctx.clock
             if settings.isolation == "process":
+                batch.between()
                 outcome = _in_process(ctx, project, function, kwargs)
+            elif clock.mode == "virtual":
+                outcome = batch.run(function, kwargs, settings.timeout_seconds, ctx.limits)
             else:
-                log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
-                pinned = clock.mode != "virtual"
-                if pinned:
-                    clock.pin_thread(due_ms)
+                clock.pin_thread(due_ms)
                 try:
-                    outcome = batch.run(
-                        function, kwargs, log, settings.timeout_seconds, ctx.limits.response_bytes
-                    )
+                    outcome = batch.run(function, kwargs, settings.timeout_seconds, ctx.limits)
                 finally:
-                    if pinned:
-                        clock.unpin_thread()
-    close(ctx, store, record, outcome, due_ms, False)
+                    clock.unpin_thread()
+    if outcome is None:  # Completed, returned None, wrote nothing: status last, as close() does
+        record.end_time = due_ms
+        record.has_response = True
+        record.status = "Completed"
+        kept = ctx.settings.max_calls_kept
+        if kept is not None and len(store.calls) > kept:
+            with ctx.backend.lock:
+                trim(store, kept)
+    else:
+        close(ctx, store, record, outcome, due_ms, False)
     return record
 
 
