@@ -1,7 +1,7 @@
 """CDF function schedules as a timer source of the Timeline: fires due runs through the pipeline.
 
 The pending runs are in the context's ``ScheduleQueue`` (emulator/schedule_queue.py), kept in step
-by the schedules domain. Each run goes through the one call pipeline (``run_scheduled``); during
+by the schedules domain. Each run goes through the one call pipeline (``ScheduledRuns``, its hot path); during
 time travel it runs inline, inside one log-capture / environment context kept open for consecutive
 runs of the same function (emulator/execution/inline.py).
 """
@@ -16,7 +16,7 @@ from cognite.client.data_classes import FunctionCall
 
 from emulator.context import Context
 from emulator.execution.inline import InlineBatch
-from emulator.execution.pipeline import run_scheduled
+from emulator.execution.scheduled import ScheduledRuns
 from emulator.resources.calls.wire import call_json
 from emulator.state import CallRecord
 
@@ -97,6 +97,7 @@ class Scheduler:
         append = fired.append
         context, batch = self._context, self._batch
         pop, step_to, backend = self._queue.pop_due, context.clock.step_to, context.backend
+        run = ScheduledRuns(context, batch).run
         at = None
         try:
             while True:
@@ -114,7 +115,7 @@ class Scheduler:
                 function = store.functions.get(schedule.function_id)
                 if function is None:
                     continue
-                append((project, run_scheduled(context, store, schedule, function, due, batch)))
+                append((project, run(store, schedule, function, due)))
         finally:
             batch.between()  # what runs next in this thread is not a handler
 
