@@ -153,19 +153,27 @@ def _interleaved(
 
 
 def _advance(emu: FunctionsEmulator, days: int) -> tuple[float, int]:
-    started = time.perf_counter()
-    count = len(emu.clock.advance(days=days))
-    return time.perf_counter() - started, count
+    """CPU seconds and runs of advancing ``days`` a day at a time."""
+    started = time.process_time()
+    count = sum(len(emu.clock.advance(days=1)) for _ in range(days))
+    return time.process_time() - started, count
 
 
 def per_run_many_functions(tmp: str, days: int = 2) -> dict[str, Any]:
+    """Per run, 10 minutely functions vs 1; the two alternate a day at a time, best of 3 rounds."""
     one = _project(os.path.join(tmp, "one"), 1, 1, "* * * * *")
     ten = _project(os.path.join(tmp, "ten"), 10, 1, "* * * * *")
-    t1, n1 = _advance(one, days)
-    t10, n10 = _advance(ten, days)
+    per_one, per_ten = [], []
+    for _ in range(3):
+        t1, n1 = _advance(one, days)
+        t10, n10 = _advance(ten, days)
+        per_one.append(t1 / n1)
+        per_ten.append(t10 / n10)
     one.close()
     ten.close()
-    return result("per run: 10 minutely functions vs 1", t10 / n10, t1 / n1, 1.5, runs_1=n1, runs_10=n10)
+    return result(
+        "per run: 10 minutely functions vs 1", min(per_ten), min(per_one), 1.5, runs_1=n1, runs_10=n10
+    )
 
 
 def thousand_schedules(tmp: str) -> dict[str, Any]:
@@ -210,6 +218,19 @@ def year_one_minutely(tmp: str) -> dict[str, Any]:
     )
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak RSS: VmHWM (per address space, so a child started by a big process
+    does not inherit its parent's peak, as ``ru_maxrss`` does across fork and exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _year_rss_growth_mb() -> float:
     """In this (fresh) process: peak RSS growth over a year of minutely runs, a day at a time,
     each returned list dropped as made."""
@@ -217,10 +238,10 @@ def _year_rss_growth_mb() -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         emu = _project(os.path.join(tmp, "m"), 1, 1, "* * * * *")
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        before = _peak_rss_kb()
         for _ in range(365):
             emu.clock.advance(days=1)
-        growth_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        growth_kb = _peak_rss_kb() - before
         emu.close()
     return growth_kb / 1024
 
