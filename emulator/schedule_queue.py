@@ -1,82 +1,128 @@
-"""The next run times of every project's CDF schedules: a heap, in time order.
+"""The next run times of every project's CDF schedules, in time order, then schedule-id order.
 
-The heap holds one entry per schedule, packed into one integer, ``due_ms << 53 | schedule_id``:
-ids are below 2**53 (emulator/ids.py), so integer order is time order, then schedule-id order for
-ties at one instant, and comparing two ints is much cheaper than comparing two tuples (a thousand
-schedules firing at the same instant made tuple comparisons the heap's whole cost). A deleted
-schedule's entry is dropped when it reaches the top (lazy deletion). Each run costs one
-``heapreplace`` (O(log n)) and one step of that schedule's run-time iterator. The schedules domain
-adds and removes entries; the scheduler (emulator/scheduler.py) pops them.
+A calendar: each instant that has runs due holds a bucket of the schedule ids due then, and a heap
+orders the distinct instants. A thousand hourly schedules due at the same minute are one heap
+entry and one bucket, drained in schedule-id order (sorted once when the instant comes), so a run
+costs the same whatever the number of schedules: take the next id of the bucket, step that
+schedule's run-time iterator, append the id to the bucket of its next instant. A deleted schedule's
+id is skipped when its turn comes (lazy deletion). The schedules domain adds and removes schedules;
+the scheduler (emulator/scheduler.py) pops the runs.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import threading
 from collections.abc import Iterator
 
-_ID_BITS = 53
-_ID_MASK = (1 << _ID_BITS) - 1
+_heappush, _heappop = heapq.heappush, heapq.heappop
 
 
 class ScheduleQueue:
     """Pending CDF schedule runs of one emulator. Thread-safe."""
 
     def __init__(self) -> None:
-        self._heap: list[int] = []  # due_ms << 53 | schedule_id
-        # schedule id -> (its future run times, its project)
-        self._runs: dict[int, tuple[Iterator[int], str]] = {}
+        self._times: list[int] = []  # a heap of the instants that have a bucket
+        self._buckets: dict[int, list[int]] = {}  # instant -> ids due then (sorted when drained)
+        self._runs: dict[int, tuple[Iterator[int], str]] = {}  # id -> (its future run times, project)
+        # The instant being drained: its ids in order, and how many were taken.
+        self._draining: list[int] = []
+        self._draining_at = -1
+        self._taken = 0
         self._lock = threading.RLock()
 
     def add(self, project: str, schedule_id: int, runs: Iterator[int]) -> None:
         """Start firing a schedule at the times ``runs`` yields (in increasing order)."""
-        if not 0 <= schedule_id <= _ID_MASK:
-            raise ValueError(f"schedule id {schedule_id} is outside 0 .. 2**53-1")
         with self._lock:
             self._runs[schedule_id] = (runs, project)
             due = next(runs, None)
             if due is None:
                 del self._runs[schedule_id]
             else:
-                heapq.heappush(self._heap, due << _ID_BITS | schedule_id)
+                self._file(schedule_id, due)
+
+    def _file(self, schedule_id: int, due: int) -> None:
+        if due == self._draining_at:  # due at the instant being drained: its turn by id
+            bisect.insort(self._draining, schedule_id, lo=self._taken)
+            return
+        bucket = self._buckets.get(due)
+        if bucket is None:
+            self._buckets[due] = [schedule_id]
+            _heappush(self._times, due)
+        else:
+            bucket.append(schedule_id)
 
     def remove(self, schedule_id: int) -> None:
         with self._lock:
-            self._runs.pop(schedule_id, None)  # its heap entry is dropped when it surfaces
+            self._runs.pop(schedule_id, None)  # its id is skipped when its turn comes
 
     def reset(self) -> None:
         with self._lock:
-            self._heap.clear()
+            self._times.clear()
+            self._buckets.clear()
             self._runs.clear()
+            self._draining, self._draining_at, self._taken = [], -1, 0
 
     def next_due_ms(self) -> int | None:
         """The earliest pending run time, or None."""
         with self._lock:
-            heap, runs = self._heap, self._runs
-            while heap and heap[0] & _ID_MASK not in runs:
-                heapq.heappop(heap)
-            return heap[0] >> _ID_BITS if heap else None
+            runs, draining = self._runs, self._draining
+            first = None
+            while self._taken < len(draining):
+                if draining[self._taken] in runs:
+                    first = self._draining_at
+                    break
+                self._taken += 1
+            times, buckets = self._times, self._buckets
+            while times:
+                due = times[0]
+                if any(schedule_id in runs for schedule_id in buckets[due]):
+                    return due if first is None or due < first else first
+                _heappop(times)
+                del buckets[due]
+            return first
 
     def pop_due(self, until_ms: int) -> tuple[int, int, str] | None:
         """Take the earliest run due at or before ``until_ms`` (and queue that schedule's next run):
         ``(due_ms, schedule_id, project)``, or None when nothing is due."""
         with self._lock:
-            heap, runs = self._heap, self._runs
-            while heap:
-                top = heap[0]
-                schedule_id = top & _ID_MASK
-                entry = runs.get(schedule_id)
-                if entry is None:  # deleted: drop its stale entry
-                    heapq.heappop(heap)
-                    continue
-                due = top >> _ID_BITS
-                if due > until_ms:
+            runs, times = self._runs, self._times
+            while True:
+                draining = self._draining
+                taken = self._taken
+                if taken < len(draining):
+                    due = self._draining_at
+                    if times and times[0] < due:  # filed meanwhile, earlier: put the rest back
+                        self._buckets[due] = draining[taken:]
+                        _heappush(times, due)
+                        self._draining, self._draining_at, self._taken = [], -1, 0
+                        continue
+                    if due > until_ms:
+                        return None
+                    schedule_id = draining[taken]
+                    self._taken = taken + 1
+                    entry = runs.get(schedule_id)
+                    if entry is None:  # deleted
+                        continue
+                    following = next(entry[0], None)
+                    if following is None:  # the schedule can never fire again
+                        del runs[schedule_id]
+                    elif taken + 1 == len(draining) and (not times or following < times[0]):
+                        # The last of its instant and alone at the next one (a lone minutely
+                        # schedule): that instant is drained next, without a bucket or heap step.
+                        self._draining, self._draining_at, self._taken = [schedule_id], following, 0
+                    else:  # _file, inline: the hot path of time travel
+                        bucket = self._buckets.get(following)
+                        if bucket is None:
+                            self._buckets[following] = [schedule_id]
+                            _heappush(times, following)
+                        else:
+                            bucket.append(schedule_id)
+                    return due, schedule_id, entry[1]
+                if not times or times[0] > until_ms:
                     return None
-                following = next(entry[0], None)
-                if following is None:  # the schedule can never fire again
-                    heapq.heappop(heap)
-                    del runs[schedule_id]
-                else:  # one sift instead of a pop and a push
-                    heapq.heapreplace(heap, following << _ID_BITS | schedule_id)
-                return due, schedule_id, entry[1]
-            return None
+                due = _heappop(times)
+                bucket = self._buckets.pop(due)
+                bucket.sort()
+                self._draining, self._draining_at, self._taken = bucket, due, 0

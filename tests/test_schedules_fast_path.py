@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from cognite.client import CogniteClient
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 import emulator.cron as cron
 from emulator import FunctionsEmulator
 from emulator.execution.data_copies import DataCopies
+from emulator.schedule_queue import ScheduleQueue
 
 UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 START_MS = 1767225600000  # 2026-01-01T00:00:00Z
@@ -205,3 +207,49 @@ def test_many_schedules_at_one_instant_fire_in_id_order(
     assert [c.schedule_id for c in calls] == ids + ids
     assert [c.scheduled_time for c in calls] == [START_MS + 3_600_000] * 11 + [START_MS + 7_200_000] * 11
     assert len({c.id for c in calls}) == 22
+
+
+# --- the calendar queue vs a plain model ------------------------------------------------------
+
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.lists(st.integers(0, 40), min_size=0, max_size=6)),
+        st.tuples(st.just("remove"), st.integers(0, 30)),
+        st.tuples(st.just("pop"), st.integers(0, 60)),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(OPS)
+def test_schedule_queue_pops_what_a_sorted_model_pops(ops: list[tuple[str, Any]]) -> None:
+    """Adds (times in increasing order), removes and pops in any interleaving, the queue pops the
+    earliest (time, schedule id) due at each step, as a plain sorted model does."""
+    queue = ScheduleQueue()
+    model: dict[int, list[int]] = {}  # schedule id -> its future times
+    made = 0
+    for op, arg in ops:
+        if op == "add":
+            made += 1
+            sid, times = 1000 + made * 7 % 31 * 100 + made, sorted(set(arg))
+            queue.add("p", sid, iter(list(times)))  # the model consumes its own copy
+            if times:
+                model[sid] = times
+        elif op == "remove":
+            ids = sorted(model)
+            if ids:
+                sid = ids[arg % len(ids)]
+                queue.remove(sid)
+                del model[sid]
+        else:
+            due = [(times[0], sid) for sid, times in model.items() if times[0] <= arg]
+            expected = min(due) if due else None
+            got = queue.pop_due(arg)
+            assert (got[:2] if got else None) == expected
+            if expected is not None:
+                model[expected[1]].pop(0)
+                if not model[expected[1]]:
+                    del model[expected[1]]
+        nxt = min((times[0] for times in model.values()), default=None)
+        assert queue.next_due_ms() == nxt
