@@ -14,7 +14,7 @@ sys.path.insert(0, str(HERE.parent))
 
 MODULES = [
     "bench_retrieve", "bench_call", "bench_fixture", "bench_schedules", "bench_import", "bench_quartz",
-    "bench_datapoints", "bench_instances",
+    "bench_datapoints", "bench_instances", "bench_process_call",
 ]  # fmt: skip
 
 

@@ -52,6 +52,9 @@ def build_app(context: Context) -> Starlette:
         *roma_routes,  # ROMA Connect paths start at the root: /v2/{project_id}/fdi/...
     ]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    # CDF answers a path it does not serve with its error shape, never a redirect to the path with a
+    # slash added (GET /api/v1/projects/{project}, which the Cognite Toolkit asks, got a bare 307).
+    app.router.redirect_slashes = False
     app.add_middleware(OverrideMiddleware, overrides=context.overrides)  # innermost: auth, faults apply
     app.add_middleware(DueRunsMiddleware, clock=context.clock, timeline=context.timeline)
     app.add_middleware(FaultMiddleware, faults=context.faults)

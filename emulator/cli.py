@@ -48,7 +48,7 @@ def _token(value: str) -> tuple[str, list[str]]:
     token, sep, projects = value.partition("=")
     names = [p.strip() for p in projects.split(",") if p.strip()]
     if not sep or not token.strip() or not names:
-        raise argparse.ArgumentTypeError(f"expected TOKEN=PROJECT[,PROJECT...], got {value!r}")
+        raise argparse.ArgumentTypeError(f"expected TOKEN=PROJECT[,PROJECT...] or TOKEN=*, got {value!r}")
     return token.strip(), names
 
 
@@ -64,6 +64,12 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default in (None, []):
             return f"{text} (default: not set)"
         return super()._get_help_string(action) or text
+
+
+def _admin_token(value: str) -> str:
+    if not value.strip() or value != value.strip():
+        raise argparse.ArgumentTypeError("the admin token is a non-empty string without spaces around it")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--demo", action="store_true", help="deploy the sample functions and one schedule")
     serve.add_argument(
-        "--state", default=None, metavar="FILE", help="load state from FILE at start, save it on shutdown"
+        "--state",
+        default=None,
+        metavar="FILE",
+        help="load state from FILE at start; keep it saved while running (within a second of each "
+        "change) and at shutdown",
     )
     serve.add_argument(
         "--auth",
@@ -114,7 +124,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         type=_token,
         metavar="TOKEN=PROJECT[,PROJECT...]",
-        help="with --auth strict: allow TOKEN on these projects only (403 elsewhere); repeatable",
+        help="with --auth strict: allow TOKEN on these projects only (403 elsewhere), or on every "
+        "project with TOKEN=*; repeatable. Unknown tokens answer 401",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        type=_admin_token,
+        help="with --auth strict: the token for /_emulator/ (admin API, state, dashboard); "
+        "random and printed if not given",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also serve requests whose Host header is HOST (default: loopback names and the --host "
+        "address only, against DNS rebinding); '*' allows any; repeatable",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="accept state-changing requests from web pages of ORIGIN (e.g. http://localhost:3000); "
+        "repeatable",
     )
     serve.add_argument(
         "--call-mode",
@@ -122,6 +156,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="sync",
         help="sync: a call has finished when POST .../call answers; background: it runs on afterwards",
     )
+    serve.add_argument(
+        "--requirements",
+        choices=("check", "install", "ignore"),
+        default="check",
+        help="the build step of a deployment: check: requirements.txt must be met by this Python "
+        "environment; install: build each function a virtual environment (uv or pip, cached) on its "
+        "runtime's Python; ignore: do not read requirements.txt",
+    )
+    serve.add_argument(
+        "--build-cache", default=None, metavar="DIR", help="where built environments are kept "
+        "(default: $CDF_FUNCTIONS_EMULATOR_CACHE or ~/.cache/cognite-functions-emulator)"
+    )  # fmt: skip
     serve.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -171,23 +217,35 @@ def port_in_use(host: str, port: int) -> bool:
 
 def serve(args: argparse.Namespace) -> int:
     from emulator import FunctionsEmulator
-    from emulator.persistence import StateFileError, load, save
+    from emulator.autosave import Autosaver, ChangeCounter
+    from emulator.persistence import StateFileError, check_writable, load
     from emulator.server import EmulatorServer
 
-    emu = FunctionsEmulator(project=args.project, start=args.start, clock=args.clock, auth=args.auth,
-                            call_mode=args.call_mode)  # fmt: skip
-    if args.token and args.auth != "strict":
-        print("error: --token needs --auth strict", file=sys.stderr)
+    for option, given in (("--token", args.token), ("--admin-token", args.admin_token)):
+        if given and args.auth != "strict":
+            print(f"error: {option} needs --auth strict", file=sys.stderr)
+            return 2
+    if args.admin_token and any(token == args.admin_token for token, _ in args.token):
+        print("error: the --admin-token must differ from every --token", file=sys.stderr)
         return 2
+    emu = FunctionsEmulator(project=args.project, start=args.start, clock=args.clock, auth=args.auth,
+                            call_mode=args.call_mode, admin_token=args.admin_token,
+                            requirements=args.requirements, build_cache=args.build_cache)  # fmt: skip
     if port_in_use(args.host, args.port):
         print(f"error: port {args.port} on {args.host} is in use: pick another with --port, "
               "or --port 0 for a free one", file=sys.stderr)  # fmt: skip
         return 1
     for token, projects in args.token:
-        emu.auth.bind(token, projects)
-    if args.state and not Path(args.state).resolve().parent.is_dir():
-        print(f"error: the folder of --state {args.state} does not exist", file=sys.stderr)
-        return 2
+        if projects == ["*"]:
+            emu.auth.allow(token)
+        else:
+            emu.auth.bind(token, projects)
+    if args.state:
+        try:
+            check_writable(args.state)  # now, not at the first save an hour later
+        except StateFileError as exc:
+            print(f"error: --state: {exc}", file=sys.stderr)
+            return 2
     if args.state and Path(args.state).exists():
         try:
             load(emu, args.state, restore_clock=args.start is None)
@@ -198,16 +256,26 @@ def serve(args: argparse.Namespace) -> int:
     if args.demo and not emu.backend.store(args.project).functions:
         deploy_demo(emu, args.project)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    server = EmulatorServer(
-        emu.app, emu.context, args.host, args.port, access_log=not args.quiet, log_level="info"
-    )
+    counter = ChangeCounter(emu.app)
+    server = EmulatorServer(counter, emu.context, args.host, args.port, access_log=not args.quiet,
+                            log_level="info", allow_hosts=args.allow_host,
+                            allow_origins=args.allow_origin)  # fmt: skip
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    # SIGHUP: the terminal was closed. Save and exit like SIGTERM, never die with unsaved state.
+    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, on_signal)
+
+    def autosave_failed(exc: BaseException) -> None:
+        print(f"error: could not save the state to {args.state}: {_reason(exc)} (retrying)", file=sys.stderr)
+
+    autosaver = (
+        Autosaver(emu.context, args.state, counter=counter, on_error=autosave_failed) if args.state else None
+    )
     try:
         server.start()
     except RuntimeError as exc:
@@ -218,7 +286,16 @@ def serve(args: argparse.Namespace) -> int:
     print(
         f"  dashboard: {server.base_url}/_emulator/ui   admin: {server.base_url}/_emulator/clock", flush=True
     )
+    if args.auth == "strict":
+        if args.admin_token is None:  # generated: the only way to learn it
+            print(
+                f"  admin token (for /_emulator/, dashboard: ?token=...): {emu.auth.admin_token}", flush=True
+            )
+        else:
+            print("  admin token: the one given with --admin-token", flush=True)
     print("Connect with:\n\n" + SNIPPET.format(project=args.project, base_url=server.base_url), flush=True)
+    if autosaver is not None:
+        autosaver.start()
     status = 0
     try:
         while not stop.wait(0.5):
@@ -226,17 +303,25 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         print("Shutting down ...", flush=True)
         server.stop()
-        if args.state:
+        if autosaver is not None:
+            autosaver.stop()
             try:
-                save(emu, args.state)
+                autosaver.save_now()
             except (OSError, TypeError, ValueError) as exc:
-                print(f"error: could not save the state to {args.state}: {exc}", file=sys.stderr)
+                print(f"error: could not save the state to {args.state}: {_reason(exc)}", file=sys.stderr)
                 status = 1
             else:
                 print(f"State saved to {args.state}", flush=True)
         emu.close()
     print("Emulator stopped.", flush=True)
     return status
+
+
+def _reason(exc: BaseException) -> str:
+    """An OSError as its plain reason ("No space left on device"), anything else as itself."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,10 +48,12 @@ class EmulatorClients:
             )
 
     def client(self, project: str) -> CogniteClient:
-        return transport.in_process_client(self._app, project, self.httpx)
+        token = self._context.auth.client_token
+        return transport.in_process_client(self._app, project, self.httpx, token=token)
 
     def async_client(self, project: str) -> AsyncCogniteClient:
-        return transport.in_process_async_client(self._app, project, self.httpx)
+        token = self._context.auth.client_token
+        return transport.in_process_async_client(self._app, project, self.httpx, token=token)
 
     def sdk_ref(self, project: str) -> AsyncCogniteClient:
         ref = self._sdk_refs.get(project)

@@ -11,6 +11,8 @@ Three modes:
 
 from __future__ import annotations
 
+import math
+import numbers
 import sys
 import threading
 import time
@@ -40,6 +42,8 @@ def to_epoch_ms(value: datetime | str | int | float) -> int:
     if isinstance(value, bool):
         raise TypeError("A point in time cannot be a bool")
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"Time {value!r} is not a finite number of epoch milliseconds")
         ms = int(value)
     elif isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
@@ -84,13 +88,31 @@ def to_duration_ms(
     days: float = 0,
     weeks: float = 0,
 ) -> int:
-    """A duration as integer milliseconds; a bare number is seconds."""
-    total = timedelta(seconds=seconds, minutes=minutes, hours=hours, days=days, weeks=weeks)
-    if isinstance(delta, timedelta):
-        total += delta
-    elif delta is not None:
-        total += timedelta(seconds=delta)
-    return total // timedelta(milliseconds=1)
+    """A duration as integer milliseconds; a bare number is seconds.
+
+    ValueError for NaN, infinities and amounts beyond the clock's whole range (about 8000 years):
+    ``timedelta`` would raise OverflowError, which callers do not expect from a bad argument.
+    """
+    parts = {"seconds": seconds, "minutes": minutes, "hours": hours, "days": days, "weeks": weeks}
+    if delta is not None and not isinstance(delta, timedelta):
+        parts["delta"] = delta
+    for name, amount in parts.items():
+        if isinstance(amount, bool) or not isinstance(amount, numbers.Real):
+            raise TypeError(f"{name} must be a number, not {type(amount).__name__}")
+        if not math.isfinite(amount):
+            raise ValueError(f"{name} must be a finite number, got {amount!r}")
+    try:
+        total = timedelta(seconds=seconds, minutes=minutes, hours=hours, days=days, weeks=weeks)
+        if isinstance(delta, timedelta):
+            total += delta
+        elif delta is not None:
+            total += timedelta(seconds=delta)
+    except OverflowError:
+        raise ValueError("The duration is beyond the clock's range (1970-01-01 .. 9999-12-31)") from None
+    ms = total // timedelta(milliseconds=1)
+    if abs(ms) > MAX_EPOCH_MS:
+        raise ValueError("The duration is beyond the clock's range (1970-01-01 .. 9999-12-31)")
+    return ms
 
 
 FireDue = Callable[[int], list[Any]]
@@ -176,7 +198,13 @@ class Clock:
         if step < 0:
             raise ValueError("The clock cannot move backwards: advance() needs a positive duration")
         with self._lock:
-            return self.advance_to(self._base_now_ms() + step)
+            target = self._base_now_ms() + step
+            if target > MAX_EPOCH_MS:
+                raise ValueError(
+                    f"advance() would move the clock past 9999-12-31 (by {step // 86_400_000} days from "
+                    f"{self.now().date().isoformat()})"
+                )
+            return self.advance_to(target)
 
     def advance_to(self, target: datetime | str | int | float) -> list[Any]:
         """Move the clock to ``target`` and fire every schedule run due until then, in time order."""

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from cognite.client import AsyncCogniteClient, CogniteClient
 
 from emulator.auth import AuthPolicy
+from emulator.build.runtimes import Interpreters
 from emulator.clock import Clock
 from emulator.deploy_timing import DeployTiming
 from emulator.faults import Faults
@@ -30,10 +31,21 @@ from emulator.schedule_queue import ScheduleQueue
 from emulator.state import Backend
 from emulator.timeline import Timeline
 
-__all__ = ["CallMode", "Clients", "Context", "Facades", "Isolation", "Settings"]
+__all__ = [
+    "CallMode",
+    "Clients",
+    "CodeFrom",
+    "Context",
+    "Facades",
+    "Isolation",
+    "RequirementsMode",
+    "Settings",
+]
 
 CallMode = Literal["sync", "background"]
 Isolation = Literal["thread", "process"]
+RequirementsMode = Literal["install", "check", "ignore"]  # the build step (emulator/build/step.py)
+CodeFrom = Literal["snapshot", "source"]
 T = TypeVar("T")
 
 
@@ -49,12 +61,26 @@ class Settings:
     max_calls_kept: int | None = 100_000
     limits: Limits = field(default_factory=Limits)
     deploy_timing: DeployTiming | None = None  # None: functions are Ready (or Failed) at once
+    requirements: RequirementsMode = "check"
+    build_cache: str | Path | None = None  # None: $CDF_FUNCTIONS_EMULATOR_CACHE or the user cache
+    interpreters: dict[str, str] = field(default_factory=dict)  # runtime -> python, before discovery
+    # Wall/system clock: a scheduled run slower than this goes on in the background, so the other
+    # schedules keep firing (emulator/execution/deadline.py).
+    inline_seconds: float = 1.0
+    code_from: CodeFrom = "snapshot"  # "source": frames name the user's files (execution/sources.py)
+    source_roots: tuple[Path, ...] = ()  # where "source" looks for folders the SDK zipped
 
     def __post_init__(self) -> None:
+        if self.requirements not in ("install", "check", "ignore"):
+            raise ValueError(
+                f"requirements must be 'install', 'check' or 'ignore', not {self.requirements!r}"
+            )
         if self.call_mode not in ("sync", "background"):
             raise ValueError(f"call_mode must be 'sync' or 'background', not {self.call_mode!r}")
         if self.isolation not in ("thread", "process"):
             raise ValueError(f"isolation must be 'thread' or 'process', not {self.isolation!r}")
+        if self.code_from not in ("snapshot", "source"):
+            raise ValueError(f"code_from must be 'snapshot' or 'source', not {self.code_from!r}")
 
 
 class Clients(Protocol):
@@ -116,7 +142,15 @@ class Facades:
 class Context:
     """One emulator's parts. Owned by one ``FunctionsEmulator``; two emulators share nothing."""
 
-    def __init__(self, settings: Settings, clock: Clock, *, id_seed: int = 0, auth: str = "any") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        *,
+        id_seed: int = 0,
+        auth: str = "any",
+        admin_token: str | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.timeline = Timeline(clock)
@@ -126,9 +160,10 @@ class Context:
         self.ids: IdGenerator = self.backend.ids  # CDF-looking ids, unique across types and projects
         self.schedules = ScheduleQueue()
         self.faults = Faults()
-        self.auth = AuthPolicy(auth)
+        self.auth = AuthPolicy(auth, admin_token=admin_token)
         self.facades = Facades()
         self.overrides = Overrides()  # the user's fakes for some APIs, by path prefix
+        self.interpreters = Interpreters(settings.interpreters)  # the runtimes' Pythons, found once
         self.clients: Clients = _Unwired()
         self._workdir: Path | None = None
         self._workdir_lock = threading.Lock()
@@ -151,6 +186,7 @@ class Context:
     def reset(self) -> None:
         """Forget every project's state, pending schedule runs, faults and facade state; keep the
         clock and the ids already issued."""
+        self._release_code()
         self.backend.reset()
         self.schedules.reset()
         self.faults.clear()
@@ -158,8 +194,16 @@ class Context:
             facade.reset()
         self.clear_workdir("functions")
 
+    def _release_code(self) -> None:
+        # Every function's modules leave sys.modules and its worker processes stop.
+        for project in self.backend.projects():
+            for fn in list(self.backend.store(project).functions.values()):
+                if fn.code is not None:
+                    fn.code.release()
+
     def close(self) -> None:
         """Drop all state and remove the workdir."""
+        self._release_code()
         self.backend.reset()
         self.schedules.reset()
         if self._finalizer is not None:

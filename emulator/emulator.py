@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import textwrap
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from inspect import getsource
 from pathlib import Path
@@ -17,9 +18,10 @@ from cognite.client.data_classes import Function
 
 from emulator.app import build_app
 from emulator.auth import AuthPolicy
+from emulator.build.requirements import FILE_NAME, docstring_requirements
 from emulator.clients import EmulatorClients
 from emulator.clock import Clock, ClockMode
-from emulator.context import CallMode, Context, Isolation, Settings
+from emulator.context import CallMode, CodeFrom, Context, Isolation, RequirementsMode, Settings
 from emulator.deploy_timing import DeployTiming
 from emulator.execution.free_names import unbound_globals
 from emulator.execution.outcomes import NAME_ERROR_HINT
@@ -39,7 +41,7 @@ from emulator.state import Backend, FileRecord
 if TYPE_CHECKING:
     from emulator.server import EmulatorServer
 
-__all__ = ["DEFAULT_PROJECT", "CallMode", "FunctionsEmulator", "Isolation"]
+__all__ = ["DEFAULT_PROJECT", "CallMode", "FunctionsEmulator", "Isolation", "RequirementsMode"]
 
 DEFAULT_PROJECT = "emulator-project"
 
@@ -54,11 +56,15 @@ class FunctionsEmulator:
             ``time.time()``, so freezegun / time-machine drive it).
         call_mode: "sync" (a call has finished when the POST answers) or "background" (answers Running).
         timeout: seconds a call may run before it ends as Timeout (default: the limits' timeoutMinutes).
-        isolation: "thread" (handlers run in this process) or "process" (each call in a fresh subprocess).
+        isolation: "thread" (handlers run in this process) or "process" (calls run in warm worker
+            processes, one small pool per function version; see docs/calls.md).
         handler_client: builds the ``client`` argument handed to ``handle()``, given the project; by
             default a CogniteClient wired back into this emulator.
         max_calls_kept: finished call records kept per project (oldest dropped first); None keeps all.
-        auth: "any" accepts every request; "strict" wants a Bearer token (see ``emu.auth.bind``).
+        auth: "any" accepts every request; "strict" wants a known token on every route (docs/admin.md;
+            ``emu.auth.bind``/``emu.auth.allow`` add project tokens).
+        admin_token: with ``auth="strict"``, the token for ``/_emulator/`` (random if not given:
+            ``emu.auth.admin_token``); distinct from every project token.
         raise_server_exceptions: re-raise emulator bugs in the test instead of answering 500.
         id_seed: seeds the id generator: ids look like CDF's (large, unique across resource types)
             and the same seed gives the same ids in the same order.
@@ -67,6 +73,18 @@ class FunctionsEmulator:
         overrides: your own fakes for some APIs, by path prefix relative to the project
             (``{"/timeseries/synthetic": app}``: an ASGI app or a callable taking the request);
             see emulator/overrides.py and :meth:`override`.
+        requirements: the build step at deployment (docs/calls.md, "The build step"): "check" (the
+            default) fails a deployment whose requirements.txt this Python environment does not
+            meet; "install" builds the function a virtual environment (uv, else pip; cached) and, in
+            process isolation, runs it on its declared runtime's Python; "ignore" skips it.
+        build_cache: the folder of built environments (default: $CDF_FUNCTIONS_EMULATOR_CACHE, else
+            ~/.cache/cognite-functions-emulator).
+        interpreters: the Python of a runtime, before discovery (``{"py312": "/usr/bin/python3.12"}``).
+        code_from: "snapshot" (frames name the deployed copy) or "source": the deployed snapshot
+            still runs, compiled under the paths of the user's own files, so breakpoints and
+            tracebacks point at them (emulator/execution/sources.py, docs/calls.md).
+        source_roots: where ``code_from="source"`` looks for the folder of a function the SDK
+            zipped (``client.functions.create(folder=...)``); default: the working directory.
     """
 
     def __init__(
@@ -82,10 +100,16 @@ class FunctionsEmulator:
         max_calls_kept: int | None = 100_000,
         limits: Limits | None = None,
         auth: Literal["any", "strict"] = "any",
+        admin_token: str | None = None,
         raise_server_exceptions: bool = True,
         id_seed: int = 0,
         deploy_timing: DeployTiming | None = None,
         overrides: Mapping[str, Callable[..., Any]] | None = None,
+        requirements: RequirementsMode = "check",
+        build_cache: str | Path | None = None,
+        interpreters: Mapping[str, str] | None = None,
+        code_from: CodeFrom = "snapshot",
+        source_roots: Sequence[str | Path] | None = None,
     ) -> None:
         settings = Settings(
             project=project,
@@ -95,11 +119,18 @@ class FunctionsEmulator:
             max_calls_kept=max_calls_kept,
             limits=limits or Limits(),
             deploy_timing=deploy_timing,
+            requirements=requirements,
+            build_cache=build_cache,
+            interpreters=dict(interpreters or {}),
+            code_from=code_from,
+            source_roots=tuple(Path(r).resolve() for r in source_roots) if source_roots else (Path.cwd(),),
         )
         settings.timeout_seconds = (
             float(timeout) if timeout is not None else settings.limits.timeout_minutes * 60.0
         )
-        self.context = context = Context(settings, Clock(clock, start), id_seed=id_seed, auth=auth)
+        self.context = context = Context(
+            settings, Clock(clock, start), id_seed=id_seed, auth=auth, admin_token=admin_token
+        )
         context.overrides = Overrides(overrides)
         self.app = build_app(context)
         self._clients = EmulatorClients(
@@ -111,7 +142,7 @@ class FunctionsEmulator:
         context.clock.on_move(self._fire_due)
 
     def _fire_due(self, target_ms: int) -> FiredCalls:
-        return self._scheduler.wrap(self.context.timeline.fire_due(target_ms))
+        return self._scheduler.fire_due(self.context.timeline, target_ms)
 
     # --- the parts users reach ------------------------------------------------------------------
     @property
@@ -151,6 +182,10 @@ class FunctionsEmulator:
     @call_mode.setter
     def call_mode(self, value: CallMode) -> None:
         self.context.settings.call_mode = value
+
+    @property
+    def requirements(self) -> RequirementsMode:
+        return self.context.settings.requirements
 
     @property
     def isolation(self) -> Isolation:
@@ -205,7 +240,7 @@ class FunctionsEmulator:
         self.globus  # noqa: B018 - the facade must exist before the first request
         return globus_sdk.TimersClient(
             base_url=self._clients.loopback_url() + "/globus-timer",
-            authorizer=globus_sdk.AccessTokenAuthorizer("emulator-token"),
+            authorizer=globus_sdk.AccessTokenAuthorizer(self.auth.client_token),
         )
 
     @property
@@ -226,14 +261,21 @@ class FunctionsEmulator:
         return (
             RomaClient.new_builder()
             .with_http_config(config)
-            .with_credentials(BasicCredentials("emulator-ak", "emulator-sk", project_id))
+            .with_credentials(
+                BasicCredentials(
+                    "emulator-ak" if self.auth.mode == "any" else self.auth.client_token,
+                    "emulator-sk",
+                    project_id,
+                )
+            )
             .with_endpoint(self._clients.loopback_url())
             .build()
         )
 
-    def state(self) -> dict[str, Any]:
-        """A JSON-ready dump of every project (what GET /_emulator/state answers)."""
-        return dump(self.context)
+    def state(self, *, secrets: bool = False) -> dict[str, Any]:
+        """A JSON-ready dump of every project (what GET /_emulator/state answers); function secrets,
+        credentials in index URLs and session nonces read ``***`` unless ``secrets=True``."""
+        return dump(self.context, secrets=secrets)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> EmulatorServer:
         """Start a real HTTP server (uvicorn, in a background thread) on this emulator.
@@ -279,6 +321,7 @@ class FunctionsEmulator:
         function_path: str = "handler.py",
         project: str | None = None,
         deploy_timing: DeployTiming | None = None,
+        code_from: CodeFrom | None = None,
         **fields: Any,
     ) -> Function:
         """Deploy a function from a folder or a ``handle`` function without the upload round trips.
@@ -287,7 +330,8 @@ class FunctionsEmulator:
         ``env_vars``, ``metadata``, ...). Returns the SDK's ``Function``, bound to a client of this
         emulator; check ``.status`` (Ready or Failed) and ``.error``. ``deploy_timing`` holds this
         function Queued, then Deploying, on the clock (default: the emulator's ``deploy_timing``).
-        A ``function_handle`` that uses names its own source does not define or import (closures,
+        ``code_from`` overrides the emulator's for this deployment (``"source"``: breakpoints in the
+        folder's files are hit). A ``function_handle`` that uses names its own source does not define or import (closures,
         module globals) gives a warning: CDF gets only that source, so the call would fail there.
         """
         if (folder is None) == (function_handle is None):
@@ -315,7 +359,10 @@ class FunctionsEmulator:
         if external_id is not None:
             item["externalId"] = external_id
         item.update({_camel(k): v for k, v in fields.items() if v is not None})
-        record = create_function(context, project, item, timing=deploy_timing)
+        source = Path(folder) if folder is not None else None
+        record = create_function(
+            context, project, item, timing=deploy_timing, source=source, code_from=code_from
+        )
         return Function.load(function_json(record)).set_client_ref(self.sdk_ref(project))
 
     def __repr__(self) -> str:
@@ -356,4 +403,8 @@ def _zip_handle(handle: Callable[..., Any]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("handler.py", textwrap.dedent(getsource(handle)))
+        # The SDK's convention: a [requirements] block in the docstring becomes requirements.txt.
+        requirements = docstring_requirements(inspect.getdoc(handle))
+        if requirements:
+            zf.writestr(FILE_NAME, "".join(f"{line}\n" for line in requirements))
     return buffer.getvalue()

@@ -35,6 +35,11 @@ class IdGenerator:
             if _FLOOR <= value <= MAX_ID:
                 return value
 
+    def step_of(self, value: int) -> int:
+        """The counter step at which this generator issues ``value`` (the inverse of :meth:`new`):
+        a loaded id with a step beyond ``issued`` would be issued again later."""
+        return ((value - self._add) * pow(self._mul, -1, _MODULUS)) % _MODULUS
+
     @property
     def issued(self) -> int:
         """How many counter steps were taken: what a state file saves to continue the sequence."""

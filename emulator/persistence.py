@@ -7,8 +7,10 @@ function code travels as its zip (base64, from the Files store) and is redeploye
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -20,6 +22,7 @@ from emulator.context import Context
 from emulator.resources import families
 from emulator.resources.functions.domain import deploy
 from emulator.state import CallRecord, FileRecord, FunctionRecord, ScheduleRecord, SessionRecord
+from emulator.state_check import StateContentError, check_state
 
 FORMAT = "cdf-functions-emulator/1"
 
@@ -43,8 +46,37 @@ def _record(obj: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj) if f.name not in drop}
 
 
-def dump(target: Context | HasContext, *, with_content: bool = False) -> dict[str, Any]:
-    """Every project's state as JSON-ready data (file bytes only when ``with_content``)."""
+MASK = "***"
+_URL_CREDENTIALS = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@]*)@")
+
+
+def mask_url(url: Any) -> Any:
+    """``https://user:password@host/...`` -> ``https://user:***@host/...`` (a token alone: ``***@``)."""
+    if not isinstance(url, str):
+        return url
+    match = _URL_CREDENTIALS.match(url)
+    if match is None:
+        return url
+    user, sep, _ = match.group(2).partition(":")
+    userinfo = f"{user}:{MASK}" if sep else MASK
+    return match.group(1) + userinfo + "@" + url[match.end() :]
+
+
+def _masked_function(item: dict[str, Any]) -> dict[str, Any]:
+    item["secrets"] = {key: MASK for key in item.get("secrets") or {}}
+    item["index_url"] = mask_url(item.get("index_url"))
+    if item.get("extra_index_urls"):
+        item["extra_index_urls"] = [mask_url(u) for u in item["extra_index_urls"]]
+    return item
+
+
+def dump(
+    target: Context | HasContext, *, with_content: bool = False, secrets: bool = False
+) -> dict[str, Any]:
+    """Every project's state as JSON-ready data (file bytes only when ``with_content``).
+
+    Function secrets, credentials in index URLs and session nonces read ``***`` unless ``secrets``
+    (a state file keeps them: it must restore them)."""
     ctx = _context(target)
     projects: dict[str, Any] = {}
     with ctx.backend.lock:
@@ -64,8 +96,13 @@ def dump(target: Context | HasContext, *, with_content: bool = False) -> dict[st
                 calls.append(item)
             projects[name] = {
                 "files": files,
-                "sessions": [asdict(s) for s in store.sessions.values()],
-                "functions": [_record(f, drop=("code", "code_dir")) for f in store.functions.values()],
+                "sessions": [
+                    asdict(s) if secrets else {**asdict(s), "nonce": MASK} for s in store.sessions.values()
+                ],
+                "functions": [
+                    item if secrets else _masked_function(item)
+                    for item in (_record(f, drop=("code", "code_dir")) for f in store.functions.values())
+                ],
                 "calls": calls,
                 "schedules": [asdict(s) for s in store.schedules.values()],
                 # The other resource families (RAW, assets, time series, ...), by part name.
@@ -80,15 +117,41 @@ def dump(target: Context | HasContext, *, with_content: bool = False) -> dict[st
 
 
 def save(target: Context | HasContext, path: str | Path) -> None:
-    """Write the state file atomically (a crash never leaves half a file)."""
+    """Write the state file atomically: a crash or a full disk never leaves half a file, and a
+    failed write leaves no temporary file behind (the error propagates: OSError, TypeError, ...)."""
     ctx = _context(target)
-    data = dump(ctx, with_content=True)
+    data = dump(ctx, with_content=True, secrets=True)
     data["ids_issued"] = ctx.ids.issued
+    data["id_seed"] = ctx.ids.seed
+    text = json.dumps(data, allow_nan=False)  # before any file exists: unserialisable state fails clean
     file = Path(path)
     fd, tmp = tempfile.mkstemp(dir=file.parent if str(file.parent) else ".", prefix=".state-")
-    with os.fdopen(fd, "w") as out:
-        json.dump(data, out)
-    os.replace(tmp, file)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())  # the rename must not land before the bytes (power loss)
+        os.replace(tmp, file)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def check_writable(path: str | Path) -> None:
+    """StateFileError unless ``path`` can be written (checked at start, not at the first save)."""
+    target = Path(path)
+    folder = target.resolve().parent
+    if not folder.is_dir():
+        raise StateFileError(f"the folder of the state file {path} does not exist")
+    if target.exists() and (not target.is_file() or not os.access(target, os.W_OK)):
+        raise StateFileError(f"the state file {path} is not a writable file")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".state-probe-")
+    except OSError as exc:
+        raise StateFileError(f"the folder {folder} is not writable: {exc.strerror or exc}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def load(target: Context | HasContext, path: str | Path, *, restore_clock: bool = True) -> None:
@@ -106,6 +169,10 @@ def load(target: Context | HasContext, path: str | Path, *, restore_clock: bool 
         raise StateFileError(
             f"{path} is not a {FORMAT} state file (format: {data.get('format') if isinstance(data, dict) else None!r})"
         )
+    try:
+        check_state(data, ctx.ids)
+    except StateContentError as exc:
+        raise StateFileError(f"State file {path} is not valid: {exc}") from None
     try:
         _restore(ctx, data, restore_clock)
     except Exception as exc:  # any shape we did not write (lists for dicts, missing keys, bad base64, ...)

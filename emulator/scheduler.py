@@ -8,7 +8,8 @@ runs of the same function (emulator/execution/inline.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,22 +20,60 @@ from emulator.execution.inline import InlineBatch
 from emulator.execution.scheduled import ScheduledRuns
 from emulator.resources.calls.wire import call_json
 from emulator.state import CallRecord
+from emulator.timeline import Collector, Timeline
+
+
+class FiredLog:
+    """What one move of the clock fired: the newest ``maxlen`` CDF calls and facade runs, and how
+    many CDF calls in all (a Timeline ``Collector``).
+
+    Ten years of a minutely schedule are 5.3 million runs; keeping each record alive until the
+    caller drops the answer of ``advance`` would outgrow any memory, so only as many as the store
+    keeps (``max_calls_kept``) are held here too; ``total`` still counts every call.
+    """
+
+    def __init__(self, maxlen: int | None) -> None:
+        self.entries: deque[tuple[str, CallRecord]] = deque(maxlen=maxlen)
+        self.facade_runs: deque[Any] = deque(maxlen=maxlen)
+        self.total = 0
+
+    def append(self, item: tuple[str, CallRecord]) -> None:
+        """A CDF call (the scheduler's hot path)."""
+        self.entries.append(item)
+        self.total += 1
+
+    def extend(self, items: Iterable[Any]) -> None:
+        """What one source fired at one instant: CDF calls are ``(project, record)`` tuples."""
+        for item in items:
+            if isinstance(item, tuple):
+                self.append(item)
+            else:
+                self.facade_runs.append(item)
 
 
 class FiredCalls(list):  # type: ignore[type-arg]
     """The calls an ``advance`` started, in order: a list of the SDK's ``FunctionCall``.
 
     Items are built from the call records on first access, so a year of runs does not pay for
-    525,600 SDK objects unless the test looks at them. The runs of facade timers (Globus jobs,
-    ROMA dispatches) fired by the same move are in ``facade_runs``, in time order.
+    525,600 SDK objects unless the test looks at them. When one move fires more calls than
+    ``max_calls_kept``, the list holds the newest ``max_calls_kept`` of them (the ones the store
+    still keeps); ``total`` is how many fired, ``dropped`` how many of them are not in the list.
+    The runs of facade timers (Globus jobs, ROMA dispatches) fired by the same move are in
+    ``facade_runs``, in time order.
     """
 
     def __init__(
-        self, context: Context, entries: list[tuple[str, CallRecord]], facade_runs: list[Any] | None = None
+        self,
+        context: Context,
+        entries: Iterable[tuple[str, CallRecord]],
+        facade_runs: list[Any] | None = None,
+        total: int | None = None,
     ) -> None:
         super().__init__(entries)
         self._context = context
         self.facade_runs: list[Any] = facade_runs or []
+        self.total = len(self) if total is None else total
+        self.dropped = self.total - len(self)
 
     def _materialise(self, index: int) -> FunctionCall:
         item = list.__getitem__(self, index)
@@ -64,6 +103,8 @@ class FiredCalls(list):  # type: ignore[type-arg]
     __hash__ = None
 
     def __repr__(self) -> str:
+        if self.dropped:
+            return f"FiredCalls({len(self)} of {self.total} calls: the newest, as max_calls_kept)"
         return f"FiredCalls({len(self)} calls)"
 
 
@@ -81,19 +122,21 @@ class Scheduler:
 
     def fire(self, due_ms: int) -> list[Any]:
         """Run every schedule due at exactly ``due_ms``, in schedule-id order."""
-        return self.fire_until(due_ms)
+        fired: list[Any] = []
+        self.fire_until(due_ms, fired)
+        return fired
 
-    def fire_until(self, target_ms: int) -> list[Any]:
-        """Fire every run due at or before ``target_ms`` (the Timeline's shortcut when this is its
-        only source): one heap step per run, the clock moved to each run's instant.
+    def fire_until(self, target_ms: int, fired: Collector) -> None:
+        """Fire every run due at or before ``target_ms`` into ``fired`` (the Timeline's shortcut
+        when this is its only source): one heap step per run, the clock moved to each run's instant.
 
         The hot loop of time travel: what a run costs must not depend on how many schedules,
         functions or past calls there are (one O(log n) heap step, dict lookups, one record).
         """
         if self._batch is None:  # fired outside Timeline.fire_due: a one-off batch
             with self.batch():
-                return self.fire_until(target_ms)
-        fired: list[Any] = []
+                self.fire_until(target_ms, fired)
+            return
         append = fired.append
         context, batch = self._context, self._batch
         pop, step_to, backend = self._queue.pop_due, context.clock.step_to, context.backend
@@ -103,7 +146,7 @@ class Scheduler:
             while True:
                 entry = pop(target_ms)
                 if entry is None:
-                    return fired
+                    return
                 due, schedule_id, project = entry
                 if due != at:  # a thousand schedules due at one instant move the clock once
                     step_to(due)
@@ -132,6 +175,9 @@ class Scheduler:
             batch, self._batch = self._batch, None
             batch.close()
 
-    def wrap(self, fired: list[Any]) -> FiredCalls:
-        calls = [f for f in fired if isinstance(f, tuple)]
-        return FiredCalls(self._context, calls, [f for f in fired if not isinstance(f, tuple)])
+    def fire_due(self, timeline: Timeline, target_ms: int) -> FiredCalls:
+        """Move ``timeline`` to ``target_ms`` (every source's runs, in time order) and answer the
+        CDF calls it fired, bounded by ``max_calls_kept`` (what ``clock.advance`` returns)."""
+        log = FiredLog(self._context.settings.max_calls_kept)
+        timeline.fire_due(target_ms, log)
+        return FiredCalls(self._context, log.entries, list(log.facade_runs), total=log.total)

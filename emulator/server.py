@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from emulator.context import Context
+from emulator.guard import HostOriginGuard
 
 if TYPE_CHECKING:
     from cognite.client import CogniteClient
@@ -56,11 +58,16 @@ class EmulatorServer:
         *,
         access_log: bool = False,
         log_level: str = "warning",
+        allow_hosts: Iterable[str] = (),
+        allow_origins: Iterable[str] = (),
     ) -> None:
+        """``app`` is the emulator's app, or an ASGI wrapper of it (the CLI counts changes)."""
         self.context = context
         self.host = host
+        # Only the socket is guarded: browsers can reach it, never the in-process transport.
+        guarded = HostOriginGuard(app, bound_host=host, allow_hosts=allow_hosts, allow_origins=allow_origins)
         config = uvicorn.Config(
-            app,
+            guarded,
             host=host,
             port=port,
             log_level=log_level,
@@ -94,12 +101,14 @@ class EmulatorServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def client(self, project: str | None = None, token: str = "emulator-token") -> CogniteClient:
-        """A CogniteClient that talks to this server over HTTP (not in-process)."""
+    def client(self, project: str | None = None, token: str | None = None) -> CogniteClient:
+        """A CogniteClient that talks to this server over HTTP (not in-process); by default with the
+        emulator's own client token (``emu.auth.client_token``)."""
         from cognite.client import CogniteClient
 
         from emulator.transport import make_config
 
+        token = token if token is not None else self.context.auth.client_token
         return CogniteClient(
             make_config(project or self.context.settings.project, self.base_url, token=token)
         )

@@ -104,6 +104,10 @@ class CallRecord:
     response: Any = None
     has_response: bool = False
     logs: list[tuple[int, str]] = field(default_factory=list)
+    # Not on CDF's wire (the dashboard shows them): the call's input data as JSON, and the wall
+    # time its handler took in ms (on a virtual clock endTime - startTime is 0).
+    data_json: str | None = None
+    wall_ms: float | None = None
 
 
 @dataclass
@@ -176,6 +180,11 @@ class Backend:
             with self.lock:
                 store = self._stores.setdefault(project, Store(project))
         return store
+
+    def peek(self, project: str) -> Store:
+        """The project's Store if it exists, else an empty one that is not registered: reading an
+        unknown project must not create it (a GET per made-up name would grow memory for ever)."""
+        return self._stores.get(project) or Store(project)
 
     def projects(self) -> list[str]:
         return list(self._stores)

@@ -10,6 +10,7 @@ per run fired (plus one ``next_due_ms`` per source per run), never per unit of v
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,6 +24,14 @@ class TimerSource(Protocol):
 
     def fire(self, due_ms: int) -> list[Any]:
         """Run everything of this source due at exactly ``due_ms`` and return what ran."""
+
+
+class Collector(Protocol):
+    """Where one move's runs go (a list, or the scheduler's bounded ``FiredLog``)."""
+
+    def append(self, item: Any) -> None: ...
+
+    def extend(self, items: Iterable[Any]) -> None: ...
 
 
 class Timeline:
@@ -43,10 +52,13 @@ class Timeline:
         dues = [d for d in (s.next_due_ms() for s in self._sources) if d is not None]
         return min(dues) if dues else None
 
-    def fire_due(self, target_ms: int) -> list[Any]:
+    def fire_due(self, target_ms: int, into: Collector | None = None) -> Collector:
         """Fire every run due at or before ``target_ms``, in time order; the clock reads each run's
-        instant while it runs. Sources may change while firing (a handler creating a schedule)."""
-        fired: list[Any] = []
+        instant while it runs. Sources may change while firing (a handler creating a schedule).
+
+        What ran goes to ``into`` (a new list by default), which is returned: the emulator passes a
+        bounded log, so that years of runs are not all kept alive by the answer of ``advance``."""
+        fired: Collector = [] if into is None else into
         with ExitStack() as batches:
             # A long time travel creates records by the hundred thousand and no reference cycles;
             # the cyclic GC rescanning them all, again and again, would make it quadratic.
@@ -61,8 +73,8 @@ class Timeline:
             fire_until = getattr(self._sources[0], "fire_until", None) if len(self._sources) == 1 else None
             if fire_until is not None:
                 # One source needs no merging: let it run its own loop (the hot path of long travel).
-                only: list[Any] = fire_until(target_ms)
-                return only
+                fire_until(target_ms, fired)
+                return fired
             while True:
                 best: tuple[int, TimerSource] | None = None
                 for source in self._sources:

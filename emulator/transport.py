@@ -85,17 +85,17 @@ def asgi_httpx_client(app: Any) -> httpx2.AsyncClient:
 
 
 def in_process_async_client(
-    app: Any, project: str, httpx_client: httpx2.AsyncClient | None = None
+    app: Any, project: str, httpx_client: httpx2.AsyncClient | None = None, *, token: str = "emulator-token"
 ) -> AsyncCogniteClient:
-    client = AsyncCogniteClient(make_config(project, IN_PROCESS_BASE_URL))
+    client = AsyncCogniteClient(make_config(project, IN_PROCESS_BASE_URL, token=token))
     wire(client, httpx_client or asgi_httpx_client(app))
     return client
 
 
 def in_process_client(
-    app: Any, project: str, httpx_client: httpx2.AsyncClient | None = None
+    app: Any, project: str, httpx_client: httpx2.AsyncClient | None = None, *, token: str = "emulator-token"
 ) -> CogniteClient:
-    client = CogniteClient(make_config(project, IN_PROCESS_BASE_URL))
+    client = CogniteClient(make_config(project, IN_PROCESS_BASE_URL, token=token))
     wire(async_of(client), httpx_client or asgi_httpx_client(app))
     return client
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from emulator.errors import CogniteAPIError, bad_request
 from emulator.state import MAX_ID
@@ -41,11 +42,16 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
         raise CogniteAPIError(413, f"Request body is larger than the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise CogniteAPIError(413, f"Request body is larger than the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise CogniteAPIError(413, f"Request body is larger than the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client went away mid-body: nobody reads the answer, and it is not the emulator's error
+        # (499 is nginx's "client closed request"; the server discards it).
+        raise CogniteAPIError(499, "The client closed the connection before sending the body") from None
     raw = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding == "gzip":
@@ -53,6 +59,49 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     if encoding not in ("", "identity"):
         raise CogniteAPIError(415, f"Unsupported Content-Encoding: {encoding}")
     return raw
+
+
+# A float literal can only overflow to infinity with a 3-digit exponent or hundreds of digits; bodies
+# without either (nearly all) are parsed by the C decoder with no per-number hook.
+_MAYBE_HUGE = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}|[0-9]{300,}")
+
+
+class JSONValueError(ValueError):
+    """A body that is valid JSON to Python but not to CDF: NaN, Infinity, or a number out of range."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JSONValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise JSONValueError(f"the number {text[:40]} is out of range for a 64-bit float")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 309:  # beyond any double: no CDF field can hold it
+        raise JSONValueError(f"the number {text[:40]}... is out of range")
+    return int(text)
+
+
+def loads_strict(raw: bytes | str) -> Any:
+    """``json.loads`` as the JSON standard has it: NaN, Infinity and numbers that overflow a double
+    are refused (``ValueError``), as is nesting too deep to parse (``RecursionError`` becomes
+    ``ValueError``). Python's own ``json`` accepts all three, and they poison stored state: a NaN
+    stored once makes every later answer that contains it invalid JSON."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    huge = _MAYBE_HUGE.search(data) is not None
+    try:
+        if huge:
+            return json.loads(
+                data, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int
+            )
+        return json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
 
 
 async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
@@ -66,8 +115,8 @@ async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
     if not raw.strip():
         raise bad_request("Request body is empty: expected a JSON object")
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
+        return loads_strict(raw)
+    except ValueError as exc:
         raise bad_request(f"Request body is not valid JSON: {exc}") from None
 
 

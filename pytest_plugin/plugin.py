@@ -27,6 +27,8 @@ SETTINGS = {
     "start": (f"where the clock starts: ISO 8601, epoch ms or {NOW!r} (the real time)", DEFAULT_START),
     "clock": ("clock mode: virtual, wall or system", "virtual"),
     "call_mode": ("sync (calls finish before the POST answers) or background", "sync"),
+    "requirements": ("the build step: check, install (a cached environment per function) or ignore", "check"),
+    "build_cache": ("folder of built function environments (requirements=install)", None),
 }
 
 

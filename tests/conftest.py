@@ -27,6 +27,16 @@ def shared_reference() -> Path | None:
     return None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Environments built by requirements="install" go to one folder per test session, never to the
+    user's cache (emulator/build/cache.py reads the variable at each build)."""
+    path = tmp_path_factory.mktemp("build-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CDF_FUNCTIONS_EMULATOR_CACHE", str(path))
+        yield path
+
+
 @pytest.fixture
 def emu(functions_emulator: FunctionsEmulator) -> FunctionsEmulator:
     return functions_emulator
@@ -45,6 +55,12 @@ def any_client(request: pytest.FixtureRequest, emu: FunctionsEmulator) -> Iterat
     else:
         with emu.serve() as server:
             yield server.client()
+
+
+@pytest.fixture
+def sdk(any_client: CogniteClient) -> CogniteClient:
+    """The name the resource-family tests use for ``any_client``: the SDK over both transports."""
+    return any_client
 
 
 def fixture_folder(name: str) -> str:

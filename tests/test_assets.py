@@ -20,9 +20,6 @@ from cognite.client.exceptions import CogniteAPIError, CogniteNotFoundError
 from starlette.testclient import TestClient
 
 from emulator import FunctionsEmulator
-from tests.transports import sdk
-
-__all__ = ["sdk"]
 
 
 def _plant(client: CogniteClient) -> None:

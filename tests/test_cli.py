@@ -161,10 +161,10 @@ def test_help_gives_every_option_a_text_and_a_default() -> None:
     # one entry per option, starting on a line of its own ("  --port PORT  ..."); argparse wraps the rest
     entries = re.split(r"\n(?=  --)", proc.stdout[proc.stdout.index("options:") :])[1:]
     named = {entry.split()[0].rstrip(","): " ".join(entry.split()) for entry in entries}
-    assert sorted(named) == sorted(re.findall(r"\[(--[a-z-]+)", proc.stdout)) and len(named) == 11
+    assert sorted(named) == sorted(re.findall(r"\[(--[a-z-]+)", proc.stdout)) and len(named) == 16
     for option, entry in named.items():
         assert "(default: " in entry, f"{option} shows no default: {entry}"
     text = " ".join(proc.stdout.split())
     for default in ("(default: 127.0.0.1)", "(default: 8700)", "(default: emulator-project)",
-                    "(default: wall)", "(default: sync)", "(default: any)", "(default: off)"):  # fmt: skip
+                    "(default: wall)", "(default: sync)", "(default: any)", "(default: off)", "(default: check)"):  # fmt: skip
         assert default in text

@@ -19,9 +19,6 @@ from cognite.client.exceptions import CogniteAPIError, CogniteNotFoundError
 from starlette.testclient import TestClient
 
 from emulator import FunctionsEmulator
-from tests.transports import sdk
-
-__all__ = ["sdk"]
 
 
 def _events(client: CogniteClient) -> tuple[int, int]:

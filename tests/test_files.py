@@ -18,9 +18,7 @@ from cognite.client.exceptions import CogniteAPIError, CogniteNotFoundError
 from starlette.testclient import TestClient
 
 from emulator import FunctionsEmulator
-from tests.transports import sdk
 
-__all__ = ["sdk"]
 MIB = 1024 * 1024
 
 

@@ -9,9 +9,6 @@ from cognite.client.exceptions import CogniteAPIError
 from starlette.testclient import TestClient
 
 from emulator import FunctionsEmulator
-from tests.transports import sdk
-
-__all__ = ["sdk"]
 
 
 def test_create_list_filter_and_delete(sdk: CogniteClient) -> None:

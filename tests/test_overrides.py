@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,15 +25,6 @@ def synthetic_app() -> Starlette:
         return JSONResponse({"items": items, "project": request.scope["cdf_project"]})
 
     return Starlette(routes=[Route("/timeseries/synthetic/query", query, methods=["POST"])])
-
-
-@pytest.fixture(params=["in-process", "loopback"])
-def sdk(request: pytest.FixtureRequest, emu: FunctionsEmulator) -> Iterator[CogniteClient]:
-    if request.param == "in-process":
-        yield emu.client()
-    else:
-        with emu.serve(port=0) as server:
-            yield server.client()
 
 
 def test_an_asgi_app_answers_its_prefix(emu: FunctionsEmulator, sdk: CogniteClient) -> None:

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from cognite.client import CogniteClient
 from cognite.client.data_classes import RowWrite
 from cognite.client.exceptions import CogniteAPIError, CogniteNotFoundError
 
 from emulator import FunctionsEmulator
-
-
-@pytest.fixture(params=["in-process", "loopback"])
-def sdk(request: pytest.FixtureRequest, emu: FunctionsEmulator) -> Iterator[CogniteClient]:
-    if request.param == "in-process":
-        yield emu.client()
-    else:
-        with emu.serve(port=0) as server:
-            yield server.client()
 
 
 def test_databases_and_tables(sdk: CogniteClient) -> None:

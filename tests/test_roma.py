@@ -209,3 +209,24 @@ def test_admin_endpoint_registers_tasks_and_lists_runs(emu: FunctionsEmulator, c
         items = httpx.get(f"{server.base_url}/_emulator/roma/tasks").json()["items"]
     assert [(t["task_id"], len(t["runs"])) for t in items] == [("via-admin", 2)]
     assert items[0]["runs"][0]["scheduled_time"] == START_MS + 3_600_000
+
+
+def test_start_datetime_as_iso_text_is_read_as_the_clock_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ISO start without an offset is UTC (as everywhere in the emulator), not the machine's zone."""
+    import time
+
+    from emulator.roma.service import RomaError, dispatch_from_body
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        for text in ("2026-01-01T00:00:00", "2026-01-01T00:00:00Z", "2026-01-01T09:00:00+09:00"):
+            body = {"start_datetime": text, "period": "HOUR", "dispatch_interval": 1}
+            assert dispatch_from_body(body, "t", START_MS).start_datetime == START_MS, text
+        with pytest.raises(RomaError, match="not epoch ms or ISO 8601"):
+            dispatch_from_body(
+                {"start_datetime": "tomorrow", "period": "DAY", "dispatch_interval": 1}, "t", 0
+            )
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -142,6 +142,24 @@ def test_a_quiet_run_between_loud_ones_has_no_logs(emu: FunctionsEmulator, any_c
     assert all(c.status == "Completed" for c in calls)
 
 
+def test_quiet_runs_keep_their_data_and_wall_time(emu: FunctionsEmulator, any_client: CogniteClient) -> None:
+    # The fast path's no-outcome close still records what the dashboard shows: the input data (the
+    # schedule's own JSON) and the handler's real wall time.
+    def handle(data):
+        sum(range(100_000))  # some real work, so that the wall time is above zero
+
+    fn = emu.deploy(function_handle=handle)
+    any_client.functions.schedules.create(
+        name="m", cron_expression="* * * * *", function_id=fn.id, data={"site": "oslo"}
+    )
+    calls = emu.clock.advance(minutes=3)
+    assert [c.status for c in calls] == ["Completed"] * 3
+    dumped = {c["id"]: c for c in emu.state()["projects"][emu.project]["calls"]}
+    for call in calls:
+        assert dumped[call.id]["data_json"] == '{"site": "oslo"}'
+        assert isinstance(dumped[call.id]["wall_ms"], float) and dumped[call.id]["wall_ms"] > 0
+
+
 def test_failures_and_responses_between_quiet_runs(emu: FunctionsEmulator, any_client: CogniteClient) -> None:
     def handle(function_call_info):
         minute = (function_call_info["scheduled_time"] - 1767225600000) // 60000

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from cognite.client import CogniteClient
 from cognite.client.exceptions import CogniteAPIError
@@ -14,15 +12,6 @@ from emulator import FunctionsEmulator
 from emulator.coverage import main as coverage_main
 from emulator.spec import operations
 from emulator.surface import complete, served_in_project, template, unimplemented
-
-
-@pytest.fixture(params=["in-process", "loopback"])
-def sdk(request: pytest.FixtureRequest, emu: FunctionsEmulator) -> Iterator[CogniteClient]:
-    if request.param == "in-process":
-        yield emu.client()
-    else:
-        with emu.serve(port=0) as server:
-            yield server.client()
 
 
 def test_retrieve_of_an_unimplemented_resource_raises_501(sdk: CogniteClient) -> None:

@@ -2,89 +2,39 @@
 
 The browser talks to a real uvicorn server on 127.0.0.1; the test makes changes through the real
 cognite-sdk (``emu.client()``) and waits for the page's live refresh to show them. The tests skip
-with a reason when Debian's chromium / chromedriver or selenium are missing. Set
-``UPDATE_DASHBOARD_SCREENSHOT=1`` to refresh docs/dashboard.png from the richest scenario.
+with a reason when Debian's chromium / chromedriver or selenium are missing (tests/ui_kit.py).
+The page's actions (call, delete, reset, filter, paging, facades) are in tests/test_ui_actions.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import json
-import os
-import shutil
-import tempfile
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from urllib.request import urlopen
 
 import pytest
-import uvicorn
 from cognite.client.exceptions import CogniteAPIError
 
 from emulator import FunctionsEmulator
 from tests.conftest import fixture_folder
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-WAIT_S = 15  # the page polls once a second; a change shows within ~1 s, this bounds a slow CI machine
-START = "2026-01-01T00:00:00Z"
+from tests.ui_kit import (
+    START,
+    by_testid,
+    chromium,
+    click_advance,
+    clock_ms,
+    css,
+    get_json,
+    open_page,
+    save_screenshot,
+    serve,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.functions_emulator(project="ui-project", start=START)]
-
-
-def _admin_api() -> bool:
-    try:
-        importlib.import_module("emulator.resources.admin")
-    except ImportError:
-        return False
-    return True
-
-
-def _schedules_api() -> bool:
-    module = importlib.import_module("emulator.resources.schedules")
-    return bool(getattr(module, "routes", None))
-
-
-needs_admin = pytest.mark.skipif(
-    not _admin_api(),
-    reason="the admin API (emulator/resources/admin.py, POST /_emulator/clock/advance) is not here",
-)
-needs_schedules = pytest.mark.skipif(
-    not _schedules_api(),
-    reason="the schedules API (emulator/resources/schedules.py routes) is not implemented yet",
-)
-
-
-# --- the server --------------------------------------------------------------------------------
-@contextlib.contextmanager
-def serve(emu: FunctionsEmulator) -> Iterator[str]:
-    """Serve ``emu`` on 127.0.0.1 on a free port; yields the base URL. Prefers ``emu.serve``."""
-    serve_method = getattr(emu, "serve", None)
-    if callable(serve_method):  # the dev server's own API (issue 6): a context manager with .base_url
-        with serve_method(host="127.0.0.1", port=0) as server:
-            yield str(server.base_url).rstrip("/")
-        return
-    config = uvicorn.Config(emu.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="ui-test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start on 127.0.0.1")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -93,93 +43,9 @@ def base_url(emu: FunctionsEmulator) -> Iterator[str]:
         yield url
 
 
-# --- the browser -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager download a browser or driver
-    profile = tempfile.mkdtemp(prefix="ui-test-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(20)
-    driver.set_script_timeout(20)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def wait_for(driver: Any, condition: Callable[[Any], Any], what: str, timeout: float = WAIT_S) -> Any:
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    wait = WebDriverWait(
-        driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
-    )
-    return wait.until(condition, message=f"timed out after {timeout}s waiting for {what}")
-
-
-def by_testid(driver: Any, name: str) -> list[Any]:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{name}"]')
-
-
-def css(driver: Any, selector: str) -> list[Any]:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_elements(By.CSS_SELECTOR, selector)
-
-
-def open_page(browser: Any, url: str) -> None:
-    browser.get(url)
-    wait_for(
-        browser, lambda d: d.execute_script("return document.body.dataset.ready === '1'"), "the first render"
-    )
-
-
-def clock_ms(browser: Any) -> int:
-    return int(by_testid(browser, "clock-now")[0].get_attribute("data-ms"))
-
-
-def click_advance(browser: Any, testid_name: str) -> None:
-    before = clock_ms(browser)
-    by_testid(browser, testid_name)[0].click()
-    wait_for(browser, lambda d: clock_ms(d) > before, f"the clock to move after {testid_name}")
-
-
-def save_screenshot(browser: Any, tmp_path: Path) -> Path:
-    shot = tmp_path / "dashboard.png"
-    browser.save_screenshot(str(shot))
-    assert shot.stat().st_size > 5_000  # a rendered page, not a blank image
-    if os.environ.get("UPDATE_DASHBOARD_SCREENSHOT"):
-        shutil.copyfile(shot, ROOT / "docs" / "dashboard.png")
-    return shot
-
-
-def get_json(url: str) -> Any:
-    with urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
+    yield from chromium()
 
 
 # --- the JSON the page reads (no browser needed) -----------------------------------------------
@@ -198,7 +64,7 @@ def test_page_and_summary_are_served(emu: FunctionsEmulator, base_url: str) -> N
     assert body["now"] == 1767225600000
     [fn] = body["functions"]
     assert (fn["externalId"], fn["status"], fn["runtime"], fn["callCount"]) == ("hello", "Ready", "py313", 1)
-    [call] = fn["calls"]
+    [call] = get_json(f"{base_url}/_emulator/ui/api/calls")["items"]
     assert call["status"] == "Completed"
     assert call["response"] == {"greeting": "Hello, api!"}
     assert [line["message"] for line in call["logs"]] == ["Hello, api!"]
@@ -218,7 +84,7 @@ def test_the_summary_creates_no_facade_and_shows_the_ones_that_exist(
     emu.roma.register_task("inst", "task-1")
     body = get_json(f"{base_url}/_emulator/ui/api/summary")
     assert "globus" not in body
-    assert [t["task_id"] for t in body["roma"]["items"]] == ["task-1"]
+    assert [t["taskId"] for t in body["roma"]["tasks"]] == ["task-1"]
     assert len(emu.context.facades.existing()) == 1
 
 
@@ -278,7 +144,8 @@ def test_sdk_call_appears_live_with_logs_response_and_error(
     error = wait_for(browser, lambda d: by_testid(d, "call-error"), "the call's error")[0]
     assert "boom: shown in the browser" in error.text
     assert "Traceback" in error.text
-    save_screenshot(browser, tmp_path)
+    save_shot = save_screenshot(browser, tmp_path)
+    assert save_shot.exists()
 
 
 def test_project_switch(browser: Any, base_url: str, emu: FunctionsEmulator) -> None:
@@ -314,7 +181,6 @@ def test_live_refresh_follows_a_wall_clock_and_keeps_an_expanded_call(browser: A
         assert "Hello, wall!" in by_testid(browser, "call-logs")[0].text
 
 
-@needs_admin
 def test_advance_buttons_move_the_virtual_clock(browser: Any, base_url: str, emu: FunctionsEmulator) -> None:
     open_page(browser, f"{base_url}/_emulator/ui")
     click_advance(browser, "advance-1m")
@@ -333,8 +199,6 @@ def test_advance_buttons_move_the_virtual_clock(browser: Any, base_url: str, emu
     assert emu.clock.now().isoformat() == "2026-01-02T01:02:30+00:00"
 
 
-@needs_admin
-@needs_schedules
 def test_advancing_from_the_page_runs_schedules(
     browser: Any, base_url: str, emu: FunctionsEmulator, tmp_path: Path
 ) -> None:
@@ -376,3 +240,10 @@ def test_advancing_from_the_page_runs_schedules(
     assert all("schedule every-15-min" in c.text for c in calls)
     assert by_testid(browser, "schedule-next")[0].text.splitlines()[0] == "2026-01-01 01:15:00Z"
     save_screenshot(browser, tmp_path)
+
+
+def test_the_root_address_opens_the_dashboard(browser: Any, base_url: str, emu: FunctionsEmulator) -> None:
+    emu.deploy(fixture_folder("echo"), external_id="elsewhere", project="other-project")
+    open_page(browser, f"{base_url}/?project=other-project")
+    assert browser.current_url == f"{base_url}/_emulator/ui?project=other-project"
+    wait_for(browser, lambda d: css(d, '[data-external-id="elsewhere"]'), "the other project's function")

@@ -1,5 +1,15 @@
-"""What a call writes: its stdout, stderr and logging records, line by line, into its ``CallLog``
-(each line stamped with the emulator time)."""
+"""What a call writes: its stdout, stderr, logging records and warnings, line by line, into its
+``CallLog`` (each line stamped with the emulator time), also from threads it starts.
+
+While at least one call runs, ``sys.stdout`` and ``sys.stderr`` are proxies that route by thread (a
+call's thread writes to its log, any other thread to the stream the proxy wraps), ``logging`` has
+a root handler that writes records of a call's thread to its log unless one of the user's own
+``StreamHandler``s on the record's way to the root already prints them (so a handler's own formatter
+is kept, and nothing is printed twice), and ``warnings.showwarning`` routes by thread too.
+Deployment installs the proxies as well, so a ``StreamHandler(sys.stdout)`` made when the function's
+module is imported writes through them. The same first call in installs the guards (guards.py)
+and the inheritance of threads (threads.py); the last call out removes all of it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +17,14 @@ import io
 import logging
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from emulator.execution.guards import ProcessGuards
 from emulator.execution.process_lock import PROCESS_LOCK as _PROCESS_LOCK
+from emulator.execution.threads import ThreadInheritance
 
 MAX_LOG_LINES = 10_000
 MAX_LOG_LINE_CHARS = 10_000
@@ -33,9 +46,10 @@ class CallLog:
         self._pieces: list[str] = []
         self._piece_chars = 0
         self._partial_ts = 0
+        self.closed = False
 
     def write(self, text: str) -> None:
-        if not text:
+        if not text or self.closed:  # a thread of the call writing after the call ended
             return
         if not self._pieces:
             self._partial_ts = self._now_ms()
@@ -61,6 +75,8 @@ class CallLog:
         self.lines.append((ts, line[:MAX_LOG_LINE_CHARS]))
 
     def finish(self) -> list[tuple[int, str]]:
+        """The call's lines; later writes are dropped (the call has ended)."""
+        self.closed = True
         if self._pieces:
             self._add(self._partial_ts, "".join(self._pieces))
             self._pieces, self._piece_chars = [], 0
@@ -115,19 +131,33 @@ class _CallLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         sink = self._sinks.get(record.thread or 0)
-        if sink is None:
+        if sink is None or _printed_by_user(record):
             return
-        for handler in logging.getLogger().handlers:
-            if isinstance(handler, logging.StreamHandler) and isinstance(handler.stream, _ThreadRoutedStream):
-                return  # the user's own StreamHandler already writes it into the log
         try:
             sink.write(self.format(record) + "\n")
         except Exception:
             self.handleError(record)
 
 
+def _printed_by_user(record: logging.LogRecord) -> bool:
+    """Whether a StreamHandler writing through the proxies handles ``record`` on its way up."""
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None:
+        for handler in logger.handlers:
+            if (
+                isinstance(handler, logging.StreamHandler)
+                and isinstance(handler.stream, _ThreadRoutedStream)
+                and record.levelno >= handler.level
+            ):
+                return True
+        if not logger.propagate:
+            return False
+        logger = logger.parent
+    return False
+
+
 class _Capture:
-    """Routes sys.stdout/sys.stderr through thread-aware proxies while at least one call runs.
+    """Routes output by thread while at least one call runs (see the module's docstring).
 
     Each call re-installs the proxies if something (pytest's capture, between tests) replaced them
     while an abandoned call kept the count above zero; the last call out restores what it wrapped.
@@ -137,32 +167,122 @@ class _Capture:
         self.sinks: dict[int, CallLog] = {}
         self._active = 0
         self._log_handler = _CallLogHandler(self.sinks)
+        self._showwarning: Any = None
+        self._previous_showwarning: Any = None
+        self.guards = ProcessGuards(lambda: threading.get_ident() in self.sinks)
+        self.threads = ThreadInheritance()
+        self.threads.add(self)
+
+    def enter_call(self, ident: int, log: CallLog) -> None:
+        """Thread ``ident`` runs a call now: its output (and its threads') goes to ``log``."""
+        self.sinks[ident] = log
+        self.threads.begin(ident)
+
+    def leave_call(self, ident: int) -> None:
+        self.threads.end(ident)
+        self.sinks.pop(ident, None)
+
+    # --- Carrier (threads.py): a thread a call starts writes into the call's log ---
+    def snapshot(self, parent: int) -> CallLog | None:
+        return self.sinks.get(parent)
+
+    def adopt(self, child: int, taken: CallLog | None) -> None:
+        if taken is not None:
+            self.sinks[child] = taken
+
+    def release(self, child: int, taken: CallLog | None) -> None:
+        if taken is not None and self.sinks.get(child) is taken:
+            del self.sinks[child]
 
     @contextmanager
     def capture(self, log: CallLog) -> Iterator[None]:
         ident = threading.get_ident()
         with _PROCESS_LOCK:
-            if not isinstance(sys.stdout, _ThreadRoutedStream):
-                sys.stdout = _ThreadRoutedStream(sys.stdout, self.sinks)
-            if not isinstance(sys.stderr, _ThreadRoutedStream):
-                sys.stderr = _ThreadRoutedStream(sys.stderr, self.sinks)
-            root = logging.getLogger()
-            if self._log_handler not in root.handlers:
-                root.addHandler(self._log_handler)
-            self._active += 1
-            self.sinks[ident] = log
+            self._install()
+            self.enter_call(ident, log)
+            streams = (sys.stdout, sys.stderr)
+        try:
+            yield
+        finally:
+            self.check_streams(log, streams)
+            self.leave_call(ident)
+            with _PROCESS_LOCK:
+                self._uninstall()
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """The proxies without a sink: deployment imports the function's modules under them."""
+        with _PROCESS_LOCK:
+            self._install()
         try:
             yield
         finally:
             with _PROCESS_LOCK:
-                self.sinks.pop(ident, None)
-                self._active -= 1
-                if self._active == 0:
-                    if isinstance(sys.stdout, _ThreadRoutedStream):
-                        sys.stdout = sys.stdout.wrapped
-                    if isinstance(sys.stderr, _ThreadRoutedStream):
-                        sys.stderr = sys.stderr.wrapped
-                    logging.getLogger().removeHandler(self._log_handler)
+                self._uninstall()
+
+    def check_streams(self, log: CallLog, streams: tuple[Any, Any]) -> None:
+        """Put the proxies back if the call replaced ``sys.stdout``/``sys.stderr`` for good (it is
+        process-wide: every thread's output went there meanwhile), and say so in its log."""
+        if sys.stdout is streams[0] and sys.stderr is streams[1]:
+            return
+        with _PROCESS_LOCK:
+            for name, proxy in (("stdout", streams[0]), ("stderr", streams[1])):
+                if getattr(sys, name) is not proxy and isinstance(proxy, _ThreadRoutedStream):
+                    setattr(sys, name, proxy)
+                    log.write(
+                        f"[emulator] the call replaced sys.{name} and did not put it back; the "
+                        f"emulator did (sys.{name} is the process's: use isolation='process')\n"
+                    )
+
+    def _install(self) -> None:
+        if not isinstance(sys.stdout, _ThreadRoutedStream):
+            sys.stdout = _ThreadRoutedStream(sys.stdout, self.sinks)
+        if not isinstance(sys.stderr, _ThreadRoutedStream):
+            sys.stderr = _ThreadRoutedStream(sys.stderr, self.sinks)
+        root = logging.getLogger()
+        if self._log_handler not in root.handlers:
+            root.addHandler(self._log_handler)
+        if self._showwarning is None or warnings.showwarning is not self._showwarning:
+            self._previous_showwarning = warnings.showwarning
+            self._showwarning = self._routed_showwarning(warnings.showwarning)
+            warnings.showwarning = self._showwarning
+        self.guards.install()
+        self.threads.install()
+        self._active += 1
+
+    def _uninstall(self) -> None:
+        self._active -= 1
+        if self._active > 0:
+            return
+        if isinstance(sys.stdout, _ThreadRoutedStream):
+            sys.stdout = sys.stdout.wrapped
+        if isinstance(sys.stderr, _ThreadRoutedStream):
+            sys.stderr = sys.stderr.wrapped
+        logging.getLogger().removeHandler(self._log_handler)
+        if warnings.showwarning is self._showwarning:
+            warnings.showwarning = self._previous_showwarning
+        self._showwarning = self._previous_showwarning = None
+        self.guards.uninstall()
+        self.threads.uninstall()
+
+    def _routed_showwarning(self, previous: Any) -> Any:
+        sinks = self.sinks
+
+        def showwarning(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: Any = None,
+            line: str | None = None,
+        ) -> None:
+            sink = sinks.get(threading.get_ident())
+            if sink is not None and file is None:
+                sink.write(warnings.formatwarning(message, category, filename, lineno, line))
+                return
+            previous(message, category, filename, lineno, file, line)
+
+        return showwarning
 
 
 CAPTURE = _Capture()

@@ -10,8 +10,7 @@ Limits (docs/calls.md): C code reading the C-level environment (``getenv`` in an
 process started with ``env=None``) sees the process's variables; threads a handler starts see the
 process's variables, not the call's.
 
-The working directory is process-wide and cannot be per thread: a call that changes it puts back,
-when it ends, the directory it started in (concurrent calls that change it still see each other's).
+The working directory is per call too, but by other means (emulator/execution/workdir.py).
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import threading
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 
+from emulator.execution.capture import CAPTURE
 from emulator.execution.process_lock import PROCESS_LOCK
 
 
@@ -80,7 +80,6 @@ class _Routing:
             previous = self.overlays.get(ident)
             self.overlays[ident] = {**dict(routed.original), **env_vars}
             self._active += 1
-            saved_cwd = _cwd()
         try:
             yield
         finally:
@@ -94,13 +93,23 @@ class _Routing:
                     now: MutableMapping[str, str] = os.environ
                     if isinstance(now, RoutedEnviron) and now.overlays is self.overlays:
                         os.environ = now.original  # type: ignore[assignment]  # noqa: B003
-                if saved_cwd is not None and _cwd() != saved_cwd:
-                    os.chdir(saved_cwd)
 
     def use(self, overlay: dict[str, str]) -> None:
         """Inside ``environment()``: make this thread see ``overlay`` (the inline batch keeps one
         overlay per function for a whole clock move, so switching functions copies nothing)."""
         self.overlays[threading.get_ident()] = overlay
+
+    # --- Carrier (threads.py): a thread a call starts sees the call's variables ---
+    def snapshot(self, parent: int) -> dict[str, str] | None:
+        return self.overlays.get(parent)
+
+    def adopt(self, child: int, taken: dict[str, str] | None) -> None:
+        if taken is not None:
+            self.overlays[child] = taken
+
+    def release(self, child: int, taken: dict[str, str] | None) -> None:
+        if taken is not None and self.overlays.get(child) is taken:
+            del self.overlays[child]
 
     def fresh(self, env_vars: dict[str, str]) -> dict[str, str]:
         """A new overlay: the process's variables now, plus ``env_vars``."""
@@ -109,12 +118,6 @@ class _Routing:
         return {**dict(original), **env_vars}
 
 
-def _cwd() -> str | None:
-    try:
-        return os.getcwd()
-    except OSError:  # the directory was removed under us
-        return None
-
-
 ROUTING = _Routing()
 environment = ROUTING.environment
+CAPTURE.threads.add(ROUTING)

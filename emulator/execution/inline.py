@@ -11,10 +11,11 @@ never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
-from time import monotonic
+from time import perf_counter
 from typing import Any
 
 from emulator.execution.capture import CAPTURE, MAX_LOG_LINES, CallLog
@@ -22,6 +23,7 @@ from emulator.execution.code import LoadedCode
 from emulator.execution.data_copies import DataCopies
 from emulator.execution.environment import ROUTING, environment
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome, timeout_outcome
+from emulator.execution.workdir import DIRECTORIES
 from emulator.limits import Limits
 from emulator.state import FunctionRecord
 
@@ -52,15 +54,26 @@ class InlineBatch:
         self._between = ROUTING.fresh({})
         self._current: dict[str, str] | None = self._between
         ROUTING.use(self._between)
+        # The clock's thread gets its own working directory (workdir.py) on its first run; it moves
+        # to a function's folder when the function changes, and back where it was when the move ends.
+        self._folder: object = None
+        self._home: str | None = None
+        self.wall_ms = 0.0  # what the last run took, real milliseconds
 
     def enter(self, function: FunctionRecord) -> None:
-        """Make this thread see ``function``'s environment overlay."""
+        """Make this thread see ``function``'s environment overlay, in its folder."""
         overlay = self._overlays.get(function.id)
         if overlay is None:
             overlay = self._overlays[function.id] = ROUTING.fresh(function.env_vars)
         if overlay is not self._current:
             ROUTING.use(overlay)
             self._current = overlay
+        root = function.code.root
+        if root is not self._folder:
+            if self._folder is None:
+                self._home = DIRECTORIES.current()
+            DIRECTORIES.enter(root)
+            self._folder = root
 
     def between(self) -> None:
         """Make this thread see the neutral overlay again (control leaves the batch's runs)."""
@@ -72,30 +85,38 @@ class InlineBatch:
         self, function: FunctionRecord, kwargs: dict[str, Any], timeout_seconds: float, limits: Limits
     ) -> Outcome | None:
         """Run one handler inline with the batch's context; never raises. ``None`` is the common
-        case, spelled out so that it costs no objects: it returned None, in time, writing nothing."""
-        overlay = self._overlays.get(function.id)
-        if overlay is None or overlay is not self._current:
+        case, spelled out so that it costs no objects: it returned None, in time, writing nothing.
+        ``wall_ms`` is then what the run took (real milliseconds, the dashboard's wall time)."""
+        code: LoadedCode = function.code
+        if self._overlays.get(function.id) is not self._current or code.root is not self._folder:
             self.enter(function)
         log = self._spare_log
         if log is None:
             log = self._spare_log = CallLog(self._now_ms, self._max_log_lines)
-        code: LoadedCode = function.code
-        sinks, ident = CAPTURE.sinks, self._ident
-        sinks[ident] = log
-        started = monotonic()
+        ident = self._ident
+        CAPTURE.enter_call(ident, log)
+        streams = (sys.stdout, sys.stderr)
+        started = perf_counter()
         try:
             result = code.handle(**kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
-            sinks.pop(ident, None)
+            self._leave(log, streams, started)
             return failed_outcome(exc, self._lines(log))
-        sinks.pop(ident, None)
-        late = monotonic() - started > timeout_seconds
+        self._leave(log, streams, started)
+        late = self.wall_ms > timeout_seconds * 1000
         if result is None and not late and not log.finish():
-            return None  # the log stays as new: the next run writes into it
+            log.closed = False  # kept as new for the next run (see _lines)
+            return None
         logs = self._lines(log)
         if late:
             return timeout_outcome(timeout_seconds, logs)
         return returned_outcome(result, logs, limits.response_bytes)
+
+    def _leave(self, log: CallLog, streams: tuple[Any, Any], started: float) -> None:
+        self.wall_ms = round((perf_counter() - started) * 1000, 3)
+        if sys.stdout is not streams[0] or sys.stderr is not streams[1]:
+            CAPTURE.check_streams(log, streams)
+        CAPTURE.leave_call(self._ident)
 
     def _lines(self, log: CallLog) -> list[tuple[int, str]]:
         """The finished lines of ``log`` for the call's record. The log is kept for the next run
@@ -104,8 +125,13 @@ class InlineBatch:
         if lines:
             self._spare_log = None
             return lines
+        # Opened again for the next run: leave_call has already detached every thread this run
+        # started, so nothing of this run writes into it any more.
+        log.closed = False
         return []
 
     def close(self) -> None:
         self.between()
+        if self._folder is not None:
+            DIRECTORIES.restore(self._home)
         self._capture.close()

@@ -50,21 +50,37 @@ def top_level_names(root: Path) -> frozenset[str]:
     return frozenset(names)
 
 
-class FunctionModules:
-    """The private module namespace of one deployed function version."""
+# Never mapped from a function's built environment: the handler's ``client`` is the emulator's own
+# cognite-sdk, so the function must import that one (a pinned cognite-sdk runs in process isolation).
+HOST_ONLY = frozenset({"cognite"})
 
-    def __init__(self, root: Path) -> None:
+
+class FunctionModules:
+    """The private module namespace of one deployed function version.
+
+    ``extra_paths``: the function's built environment (its site-packages, emulator/build/): their
+    top-level modules are the function's own too, found after its folder."""
+
+    def __init__(
+        self, root: Path, extra_paths: Sequence[str] = (), sources: dict[str, str] | None = None
+    ) -> None:
         self.root = root.resolve()
+        # snapshot file -> the user's own file of the same content (code_from="source", sources.py)
+        self.sources = sources or {}
         self.package = f"{PREFIX}{uuid.uuid4().hex}"
-        self.top_names = top_level_names(self.root)
+        extra = [str(Path(p).resolve()) for p in extra_paths]
+        names = set(top_level_names(self.root))
+        for path in extra:
+            names |= {n for n in top_level_names(Path(path)) if not n.startswith("_") and n not in HOST_ONLY}
+        self.top_names = frozenset(names)
         scoped = dict(builtins.__dict__)
         scoped["__import__"] = self._import
         self.builtins = scoped
         package = ModuleType(self.package)
-        package.__path__ = [str(self.root)]
+        package.__path__ = [str(self.root), *extra]
         package.__package__ = self.package
         spec = importlib.machinery.ModuleSpec(self.package, None, is_package=True)
-        spec.submodule_search_locations = [str(self.root)]
+        spec.submodule_search_locations = [str(self.root), *extra]
         package.__spec__ = spec
         package.__dict__["__builtins__"] = scoped
         _FINDER.register(self)
@@ -100,9 +116,10 @@ class FunctionModules:
 class _ScopedLoader(importlib.abc.Loader):
     """Runs the function's module with the function's builtins (its own ``__import__``)."""
 
-    def __init__(self, inner: Any, scoped: dict[str, Any]) -> None:
+    def __init__(self, inner: Any, scoped: dict[str, Any], sources: dict[str, str]) -> None:
         self.inner = inner
         self.scoped = scoped
+        self.sources = sources
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         create = getattr(self.inner, "create_module", None)
@@ -110,7 +127,15 @@ class _ScopedLoader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         module.__dict__["__builtins__"] = self.scoped
-        self.inner.exec_module(module)
+        origin = module.__spec__.origin if module.__spec__ is not None else None
+        source = self.sources.get(origin) if origin is not None and self.sources else None
+        if source is None:
+            self.inner.exec_module(module)
+            return
+        # The snapshot's bytes, compiled under the user's path: the code is what was deployed,
+        # its frames name the user's file (tracebacks, breakpoints, coverage).
+        code = compile(self.inner.get_data(origin), source, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
 
     def __getattr__(self, name: str) -> Any:  # get_source, get_filename, is_package, ...
         return getattr(self.inner, name)
@@ -149,7 +174,7 @@ class _PrivateFinder(importlib.abc.MetaPathFinder):
         if spec is None:
             return None
         if spec.loader is not None and spec.origin is not None:  # namespace packages have no code
-            spec.loader = _ScopedLoader(spec.loader, owner.builtins)
+            spec.loader = _ScopedLoader(spec.loader, owner.builtins, owner.sources)
         return spec
 
 

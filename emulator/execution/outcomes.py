@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.execution.code import user_trace
+from emulator.execution.guards import ContainedError, SignalRefused
 
 
 @dataclass
@@ -22,7 +23,9 @@ class Outcome:
 
 def failed_outcome(exc: BaseException, logs: list[tuple[int, str]]) -> Outcome:
     """The Failed outcome of a handler that raised (SystemExit and KeyboardInterrupt included)."""
-    if isinstance(exc, SystemExit):
+    if isinstance(exc, (ContainedError, SignalRefused)):
+        message = str(exc)
+    elif isinstance(exc, SystemExit):
         message = f"Function called sys.exit({exc.code!r})"
     else:
         message = f"{type(exc).__name__}: {exc}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -23,10 +24,11 @@ from emulator.errors import CogniteAPIError, bad_request
 from emulator.execution.capture import CallLog
 from emulator.execution.code import user_trace
 from emulator.execution.data_copies import DataCopies
+from emulator.execution.deadline import run_with_deadline
 from emulator.execution.inline import InlineBatch
 from emulator.execution.outcomes import Outcome, not_run_outcome, timeout_outcome
 from emulator.execution.pool import WORKERS, run_handle
-from emulator.execution.process import run_in_subprocess
+from emulator.execution.process import HandlerAccess, run_in_worker
 from emulator.state import CallRecord, FunctionRecord, ScheduleRecord, Store
 
 # --- open ---------------------------------------------------------------------------------------
@@ -133,12 +135,17 @@ def _client_failed(exc: BaseException) -> Outcome:
 # --- runners -----------------------------------------------------------------------------------------
 
 
-def _in_process(ctx: Context, project: str, function: FunctionRecord, kwargs: dict[str, Any]) -> Outcome:
-    limits = ctx.limits
-    return run_in_subprocess(
-        function.code, kwargs, function.env_vars, project=project, base_url=ctx.clients.loopback_url(),
-        timeout=ctx.settings.timeout_seconds, now_ms=ctx.clock.now_ms(),
-        max_response_bytes=limits.response_bytes, max_log_lines=limits.max_log_lines,
+def _in_process(
+    ctx: Context, project: str, function: FunctionRecord, kwargs: dict[str, Any], log: CallLog
+) -> Outcome:
+    code = function.code
+    access = None
+    if "client" in code.params:  # the worker's client reaches the emulator over loopback
+        access = HandlerAccess(project, ctx.clients.loopback_url(), ctx.auth.client_token)
+    return run_in_worker(
+        code, kwargs, function.env_vars, client=access, timeout=ctx.settings.timeout_seconds, log=log,
+        memory_gb=function.memory, max_response_bytes=ctx.limits.response_bytes,
+        python=code.environment.python,  # the build step's interpreter (the host's unless installed)
     )  # fmt: skip
 
 
@@ -152,8 +159,9 @@ def _start_worker(
     ctx: Context, project: str, function: FunctionRecord, kwargs: dict[str, Any], log: CallLog
 ) -> Future[Outcome]:
     if ctx.settings.isolation == "process":
-        ctx.clients.loopback_url()  # start the server here, not on the worker thread
-        return WORKERS.submit(lambda: _in_process(ctx, project, function, kwargs))
+        if "client" in function.code.params:
+            ctx.clients.loopback_url()  # start the server here, not on the worker thread
+        return WORKERS.submit(lambda: _in_process(ctx, project, function, kwargs, log))
     limits = ctx.limits
     return WORKERS.submit(
         lambda: run_handle(function.code, kwargs, function.env_vars, log, limits.response_bytes)
@@ -219,24 +227,32 @@ async def run_api_call(
     record exists (400 not Ready, 429 over the limits)."""
     store = ctx.backend.store(project)
     record = open_api_call(ctx, store, function, session_id)
+    record.data_json = json.dumps(data if data is not None else {})
     try:
-        kwargs = arguments(ctx, project, function, record, json.dumps(data if data is not None else {}))
+        kwargs = arguments(ctx, project, function, record, record.data_json)
     except BaseException as exc:  # the user's handler_client factory
         close(ctx, store, record, _client_failed(exc), _end_ms(ctx, record), True)
         return record
     log = CallLog(ctx.clock.now_ms, ctx.limits.max_log_lines)
+    started = time.perf_counter()
     future = _start_worker(ctx, project, function, kwargs, log)
     if background is None:
         background = ctx.settings.call_mode == "background"
     if background:
-        _finish_later(ctx, store, record, future, log)
+        _finish_later(ctx, store, record, future, log, started)
         return record
     try:
         outcome = await asyncio.wait_for(asyncio.wrap_future(future), _wait_seconds(ctx))
     except (TimeoutError, asyncio.TimeoutError):  # two classes before Python 3.11
         outcome = timeout_outcome(ctx.settings.timeout_seconds, log.finish())
+    record.wall_ms = _wall_ms(started)
     close(ctx, store, record, outcome, _end_ms(ctx, record), True)
     return record
+
+
+def _wall_ms(started: float) -> float:
+    """Real milliseconds since ``started`` (perf_counter): what a handler took, on any clock."""
+    return round((time.perf_counter() - started) * 1000, 3)
 
 
 def _end_ms(ctx: Context, record: CallRecord) -> int:
@@ -244,7 +260,7 @@ def _end_ms(ctx: Context, record: CallRecord) -> int:
 
 
 def _finish_later(
-    ctx: Context, store: Store, record: CallRecord, future: Future[Outcome], log: CallLog
+    ctx: Context, store: Store, record: CallRecord, future: Future[Outcome], log: CallLog, started: float
 ) -> None:
     done = threading.Event()
     lock = threading.Lock()
@@ -254,6 +270,7 @@ def _finish_later(
             if done.is_set():
                 return
             done.set()
+        record.wall_ms = _wall_ms(started)
         close(ctx, store, record, outcome, _end_ms(ctx, record), True)
 
     timer = threading.Timer(
@@ -280,8 +297,10 @@ def run_scheduled(
     """A scheduled run at ``due_ms``: open, arguments, inline (or a child process), close.
 
     The clock reads ``due_ms`` while it runs: virtual time stands there; wall and system time are
-    pinned for this thread. The hot path of time travel: a run that returns None and writes nothing
-    (``batch.run`` answers None) is closed without an ``Outcome``.
+    pinned for the handler's thread, which is given up at the timeout (emulator/execution/deadline.py:
+    the record may then still be Running when this returns, and is closed by a watcher). On the
+    virtual clock a run that returns None and writes nothing (``batch.run`` answers None) is closed
+    without an ``Outcome``.
     """
     session = store.sessions.get(schedule.session_id)
     blocked = None
@@ -291,6 +310,7 @@ def run_scheduled(
     elif function.status != "Ready":
         blocked = f"Could not run scheduled call: function {function.id} is {function.status}"
     record = open_scheduled(ctx, store, schedule, function, due_ms)
+    record.data_json = schedule.data_json
     outcome: Outcome | None
     if blocked is not None:
         outcome = not_run_outcome(blocked)
@@ -304,17 +324,38 @@ def run_scheduled(
             outcome = _client_failed(exc)
         else:
             settings, clock = ctx.settings, ctx.clock
+            started = time.perf_counter()
             if settings.isolation == "process":
                 batch.between()
-                outcome = _in_process(ctx, project, function, kwargs)
-            elif clock.mode == "virtual":
-                outcome = batch.run(function, kwargs, settings.timeout_seconds, ctx.limits)
-            else:
-                clock.pin_thread(due_ms)
+                log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
+                pinned = clock.mode != "virtual"
+                if pinned:
+                    clock.pin_thread(due_ms)
                 try:
-                    outcome = batch.run(function, kwargs, settings.timeout_seconds, ctx.limits)
+                    outcome = _in_process(ctx, project, function, kwargs, log)
                 finally:
-                    clock.unpin_thread()
+                    if pinned:
+                        clock.unpin_thread()
+                record.wall_ms = _wall_ms(started)
+            elif clock.mode != "virtual":
+                batch.between()
+
+                def finish_later(done: Outcome) -> None:
+                    record.wall_ms = _wall_ms(started)
+                    close(ctx, store, record, done, clock.now_ms(), False)
+
+                late = run_with_deadline(
+                    clock, function, kwargs, CallLog(clock.now_ms, ctx.limits.max_log_lines), due_ms,
+                    timeout_seconds=settings.timeout_seconds, inline_seconds=settings.inline_seconds,
+                    max_response_bytes=ctx.limits.response_bytes, finish_later=finish_later,
+                )  # fmt: skip
+                if late is None:  # still running in the background
+                    return record
+                outcome = late
+                record.wall_ms = _wall_ms(started)
+            else:
+                outcome = batch.run(function, kwargs, settings.timeout_seconds, ctx.limits)
+                record.wall_ms = batch.wall_ms
     if outcome is None:  # Completed, returned None, wrote nothing: status last, as close() does
         record.end_time = due_ms
         record.has_response = True

@@ -18,6 +18,7 @@ from emulator.execution.capture import CAPTURE, CallLog
 from emulator.execution.code import LoadedCode
 from emulator.execution.environment import environment
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome
+from emulator.execution.workdir import DIRECTORIES
 
 
 class DaemonPool:
@@ -65,9 +66,10 @@ def run_handle(
     log: CallLog,
     max_response_bytes: int,
 ) -> Outcome:
-    """Run ``handle(**kwargs)`` in the current thread, captured and in its env; never raises."""
+    """Run ``handle(**kwargs)`` in the current thread, captured, in its env and its function's
+    folder; never raises."""
     try:
-        with CAPTURE.capture(log), environment(env_vars):
+        with CAPTURE.capture(log), environment(env_vars), DIRECTORIES.inside(code.root):
             result = code.handle(**kwargs)
     except BaseException as exc:  # KeyboardInterrupt and SystemExit must not reach the test process
         return failed_outcome(exc, log.finish())

@@ -52,7 +52,7 @@ class ScheduledRuns:
         batch = self._batch
         with self._lock:
             # positional: id, function_id, status, start_time, end_time, error, schedule_id,
-            # scheduled_time, session_id
+            # scheduled_time, session_id; data_json is the schedule's own string (the dashboard's)
             record = CallRecord(
                 self._new_id(),
                 function.id,
@@ -63,6 +63,7 @@ class ScheduledRuns:
                 schedule.id,
                 due_ms,
                 schedule.session_id,
+                data_json=schedule.data_json,
             )
             store.calls[record.id] = record  # Store.add_call, inline
             store.call_order.append(record.id)
@@ -83,6 +84,7 @@ class ScheduledRuns:
                     "scheduled_time": due_ms,
                 }
         outcome = batch.run(function, kwargs, settings.timeout_seconds, self._limits)
+        record.wall_ms = batch.wall_ms
         if outcome is not None:
             close(self._context, store, record, outcome, due_ms, False)
             return record

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from emulator.clock import ms_to_datetime
+from emulator.clock import MAX_EPOCH_MS, ms_to_datetime
 
 TRANSFER_ACTION_URL = "https://actions.automate.globus.org/transfer/transfer/run"
 
@@ -80,6 +80,8 @@ class Job:
             step = self.interval_s * 1000
             due = self.start_ms + ((after_ms - self.start_ms) // step + 1) * step
         if due is None or (self.stop_after_ms is not None and due > self.stop_after_ms):
+            return None
+        if due > MAX_EPOCH_MS:  # past the clock's range (a huge interval): no run will ever come
             return None
         return due
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.errors import answering
+from emulator.errors import CogniteAPIError, answering
 from emulator.globus.timers import GlobusTimers, Job, TimerError, job_from_v1, job_from_v2, validation_error
 from emulator.globus.wiring import globus_of
 from emulator.resources.common import context_of
+from emulator.validation import loads_strict
+from emulator.validation import read_body as read_cdf_body
 
 PAGE_SIZE = 100
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -24,13 +25,21 @@ def _timers(request: Request) -> GlobusTimers:
 
 
 async def _body(request: Request) -> Any:
-    raw = await request.body()
+    raw = await read_body(request)
     if not raw:
         return {}
     try:
-        return json.loads(raw)
+        return loads_strict(raw)  # NaN, Infinity, 1e400 and deep nesting are decode errors too
     except ValueError as exc:
         raise validation_error("__root__", f"JSON decode error: {exc}", "value_error.jsondecode") from None
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw body with the CDF API's size, gzip and disconnect rules, answered in Globus' shape."""
+    try:
+        return await read_cdf_body(request)
+    except CogniteAPIError as exc:
+        raise TimerError(exc.code, "BAD_REQUEST", exc.message) from None
 
 
 def _answer(endpoint: Endpoint) -> Endpoint:

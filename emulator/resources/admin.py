@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from emulator.auth import bearer
 from emulator.clock import to_epoch_ms
-from emulator.errors import bad_request
+from emulator.errors import CogniteAPIError, bad_request
 from emulator.persistence import dump
 from emulator.resources.common import context_of
 from emulator.validation import expect_object, read_json, reject_unknown
@@ -62,7 +63,13 @@ async def reset(request: Request) -> Response:
 
 
 async def state(request: Request) -> Response:
-    return JSONResponse(dump(context_of(request)))
+    """The state dump; secrets unmasked only for ``?secrets=true`` with the admin token."""
+    ctx = context_of(request)
+    wanted = request.query_params.get("secrets", "").lower() in ("1", "true", "yes")
+    reveal = wanted and ctx.auth.is_admin(bearer(request.headers.get("authorization")))
+    if wanted and not reveal:
+        raise CogniteAPIError(403, "Forbidden: secrets=true needs the admin token (Bearer)")
+    return JSONResponse(dump(ctx, secrets=reveal))
 
 
 async def list_faults(request: Request) -> Response:

@@ -27,8 +27,17 @@ def project_of(request: Request) -> str:
     return str(request.path_params["project"])
 
 
+_READ_SUFFIXES = ("/list", "/byids", "/search", "/aggregate", "/downloadlink", "/latest", "/query", "/sync")
+
+
 def store_of(request: Request) -> Store:
-    return context_of(request).backend.store(project_of(request))
+    """The request's project's Store; reads (GET, and the POST read endpoints: list, byids, search,
+    aggregate, downloadlink, latest, query, sync) of a project that does not exist see an empty one
+    and create nothing."""
+    backend = context_of(request).backend
+    if request.method == "GET" or request.url.path.endswith(_READ_SUFFIXES):
+        return backend.peek(project_of(request))
+    return backend.store(project_of(request))
 
 
 def part_of(request: Request, kind: type[P]) -> P:

@@ -17,12 +17,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import emulator.roma.quartz as quartz
+from emulator.clock import MAX_EPOCH_MS, to_epoch_ms
 from emulator.roma.errors import RomaError
 
 UTC = timezone.utc  # datetime.UTC is new in Python 3.11
 
 PERIOD_MS = {"MIN": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000, "WEEK": 7 * 86_400_000}
 START_RANGE = (946684800000, 2147512447000)  # from the API's documentation
+_PAST_RANGE = "the next run would fall after 9999-12-31, the end of the emulator's clock"
 
 
 @dataclass
@@ -58,13 +60,18 @@ class Dispatch:
         if self.use_quartz_cron:
             expression = quartz.parse(self.cron)
             tz = quartz.parse_timezone(self.cron_timezone)
-            yield from expression.iter_after(max(after_ms, self.start_datetime - 1), tz)
+            for due in expression.iter_after(max(after_ms, self.start_datetime - 1), tz):
+                if due > MAX_EPOCH_MS:
+                    raise ValueError(_PAST_RANGE)
+                yield due
             return
         assert self.period is not None and self.dispatch_interval is not None
         if self.period == "MON":
             first = datetime.fromtimestamp(self.start_datetime / 1000, UTC)
             n = 0
             while True:
+                if (first.year * 12 + first.month - 1) + n * self.dispatch_interval > 9999 * 12 + 11:
+                    raise ValueError(_PAST_RANGE)
                 due_ms = int(_add_months(first, n * self.dispatch_interval).timestamp() * 1000)
                 if due_ms > after_ms:
                     yield due_ms
@@ -72,6 +79,8 @@ class Dispatch:
         step = PERIOD_MS[self.period] * self.dispatch_interval
         n = 0 if after_ms < self.start_datetime else (after_ms - self.start_datetime) // step + 1
         while True:
+            if self.start_datetime + n * step > MAX_EPOCH_MS:
+                raise ValueError(_PAST_RANGE)
             yield self.start_datetime + n * step
             n += 1
 
@@ -103,8 +112,8 @@ def dispatch_from_body(body: Any, task_id: str, now_ms: int, existing: Dispatch 
     merged.update({k: v for k, v in body.items() if v is not None})
     start = merged.get("start_datetime", now_ms)
     if isinstance(start, str):
-        try:
-            start = int(datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() * 1000)
+        try:  # the emulator's one reading of ISO 8601 (Z or an offset; without one, UTC)
+            start = to_epoch_ms(start)
         except ValueError:
             raise RomaError(
                 400, "FDI.3149", f"start_datetime {start!r} is not epoch ms or ISO 8601"
@@ -124,8 +133,8 @@ def dispatch_from_body(body: Any, task_id: str, now_ms: int, existing: Dispatch 
         cron_text, tz_name = merged.get("cron"), merged.get("cron_timezone")
         if not cron_text or not isinstance(cron_text, str):
             raise RomaError(400, "FDI.3149", "cron is required when use_quartz_cron is true")
-        if tz_name is not None and not isinstance(tz_name, str):
-            raise RomaError(400, "FDI.3149", "cron_timezone must be a string")
+        if tz_name is not None and (not isinstance(tz_name, str) or len(tz_name) > 64):
+            raise RomaError(400, "FDI.3149", "cron_timezone must be a string (an IANA name or UTC+8)")
         try:
             quartz.parse(cron_text)
             quartz.parse_timezone(tz_name)

@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator.errors import answering
+from emulator.errors import CogniteAPIError, answering
 from emulator.resources.common import context_of
 from emulator.roma.errors import EMPTY_TASK_ID, RomaError, bad_parameter
 from emulator.roma.service import RomaService, Task, dispatch_from_body
 from emulator.roma.wiring import roma_of
+from emulator.validation import loads_strict, read_body
 
 INSTANCE = "/v2/{project_id}/fdi/instances/{instance_id}"
 TASK = INSTANCE + "/tasks/{task_id}"
@@ -35,7 +36,11 @@ def _service(request: Request) -> RomaService:
 
 async def _body(request: Request) -> Any:
     try:
-        return json.loads(await request.body() or b"{}")
+        raw = await read_body(request)
+    except CogniteAPIError as exc:  # size, gzip and disconnect rules of the CDF API, in ROMA's shape
+        raise RomaError(exc.code, "FDI.3149", exc.message) from None
+    try:
+        return loads_strict(raw or b"{}")  # NaN, Infinity, 1e400 and deep nesting are refused too
     except ValueError as exc:
         raise bad_parameter(f"The request body is not valid JSON: {exc}") from None
 

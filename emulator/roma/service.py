@@ -132,7 +132,7 @@ class RomaService:
         with self._lock:
             task.dispatch = dispatch
             task.iterator = dispatch.runs_after(self.now_ms())
-            task.next_run_ms = next(task.iterator, None)
+            task.next_run_ms = self._next_run(task, None)
 
     def set_started(self, task: Task, started: bool) -> None:
         with self._lock:
@@ -149,12 +149,42 @@ class RomaService:
         return min(dues) if dues else None
 
     def fire(self, due_ms: int) -> list[Any]:
+        ended: list[tuple[Task, dict[str, Any]]] = []
         with self._lock:
             due = [t for t in self.tasks.values() if t.next_run_ms == due_ms]
             for task in due:
-                task.next_run_ms = next(task.iterator, None) if task.iterator is not None else None
+                task.next_run_ms = self._next_run(task, due_ms, ended)
             running = [t for t in due if t.started]  # a stopped task's tick passes without a run
-        return [self._run(task, due_ms, "SCHEDULE") for task in running]
+        runs = [self._run(task, due_ms, "SCHEDULE") for task in running]
+        with self._lock:  # recorded after the run that came before it
+            for task, failure in ended:
+                task.runs.append(failure)
+        return runs
+
+    def _next_run(
+        self, task: Task, after_ms: int | None, ended: list[tuple[Task, dict[str, Any]]] | None = None
+    ) -> int | None:
+        """The task's next run time, or None; a dispatch whose next run cannot be computed ends with a
+        recorded error rather than failing every later move of the clock (which all sources share)."""
+        if task.iterator is None:
+            return None
+        try:
+            return next(task.iterator, None)
+        except (ArithmeticError, ValueError) as exc:  # QuartzError is a ValueError
+            task.iterator = None
+            failure = {
+                "task_id": task.task_id,
+                "dispatch_id": task.dispatch.dispatch_id if task.dispatch else None,
+                "scheduled_time": after_ms,
+                "trigger": "SCHEDULE",
+                "status": "FAILED",
+                "error": f"The dispatch ended: its next run cannot be computed ({type(exc).__name__}: {exc})",
+            }
+            if ended is None:
+                task.runs.append(failure)
+            else:
+                ended.append((task, failure))
+            return None
 
     def _run(self, task: Task, due_ms: int, trigger: str) -> dict[str, Any]:
         run = {

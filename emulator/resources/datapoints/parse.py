@@ -8,14 +8,14 @@ and missing values only on points whose status is Bad, strings at most 1023 UTF-
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
 
 import numpy as np
 
-from emulator.errors import CogniteAPIError, bad_request
+import emulator.validation as validation
+from emulator.errors import bad_request
 from emulator.resources.timeseries.series import BAD_BIT, UNCERTAIN_BIT
 
 MIN_TIMESTAMP = -2208988800000  # 1900-01-01T00:00:00Z
@@ -56,18 +56,13 @@ def symbol_of(code: int) -> str:
 
 
 def loads_strict(raw: bytes) -> Any:
-    """JSON without the NaN/Infinity literals Python accepts and CDF refuses."""
-
-    def refuse(name: str) -> Any:
-        raise bad_request(f"Request body is not valid JSON: {name} is not a JSON value")
-
+    """JSON without what Python accepts and CDF refuses: NaN, Infinity, numbers that overflow a
+    double (1e400), nesting too deep to parse (emulator.validation.loads_strict)."""
     if not raw.strip():
         raise bad_request("Request body is empty: expected a JSON object")
     try:
-        return json.loads(raw, parse_constant=refuse)
-    except CogniteAPIError:
-        raise
-    except (ValueError, RecursionError) as exc:
+        return validation.loads_strict(raw)
+    except ValueError as exc:
         raise bad_request(f"Request body is not valid JSON: {exc}") from None
 
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from emulator.errors import bad_request
 from emulator.resources.assets.domain import Assets
 from emulator.resources.classic import list_page, query_of, ranges_from_query, read_request, search
-from emulator.resources.common import ids_of, now_of, part_of, project_of, store_of
+from emulator.resources.common import context_of, ids_of, now_of, part_of, project_of, store_of
 from emulator.resources.files import domain
 from emulator.resources.files.wire import CREATE_FIELDS, content_url, part_url, to_wire
 from emulator.validation import get_limit, path_id, read_body, reject_unknown
@@ -25,6 +25,11 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # per PUT (a whole file, or one part of a 
 
 def _base(request: Request) -> str:
     return str(request.base_url)
+
+
+def _signed(request: Request, url: str, file_id: int) -> str:
+    """A content or part URL; signed under strict auth, since the SDK sends no token to it."""
+    return context_of(request).auth.signed(url, project_of(request), file_id)
 
 
 def _parts(request: Request) -> domain.FileUploads:
@@ -49,7 +54,9 @@ async def _new_file(request: Request, operation_id: str) -> tuple[dict[str, Any]
 async def create_file(request: Request) -> Response:
     _, record = await _new_file(request, "initFileUpload")
     out = to_wire(record)
-    out["uploadUrl"] = content_url(_base(request), project_of(request), record.id)
+    out["uploadUrl"] = _signed(
+        request, content_url(_base(request), project_of(request), record.id), record.id
+    )
     return JSONResponse(out, status_code=201)
 
 
@@ -58,7 +65,8 @@ def _multipart_answer(request: Request, record: Any, parts: int) -> dict[str, An
     out = to_wire(record)
     out["uploadId"] = upload_id
     out["uploadUrls"] = [
-        part_url(_base(request), project_of(request), record.id, upload_id, i) for i in range(parts)
+        _signed(request, part_url(_base(request), project_of(request), record.id, upload_id, i), record.id)
+        for i in range(parts)
     ]
     return out
 
@@ -96,7 +104,9 @@ async def upload_link(request: Request) -> Response:
     out = []
     for record in domain.resolve(store_of(request), body["items"]):
         item = to_wire(record)
-        item["uploadUrl"] = content_url(_base(request), project_of(request), record.id)
+        item["uploadUrl"] = _signed(
+            request, content_url(_base(request), project_of(request), record.id), record.id
+        )
         out.append(item)
     return JSONResponse({"items": out}, status_code=201)
 
@@ -133,7 +143,8 @@ async def download_link(request: Request) -> Response:
     for item, record in zip(body["items"], records, strict=False):
         if record.content is None:
             raise bad_request(f"File {record.id} has not been uploaded: it has no content to download")
-        link: dict[str, Any] = {"downloadUrl": content_url(_base(request), project_of(request), record.id)}
+        url = _signed(request, content_url(_base(request), project_of(request), record.id), record.id)
+        link: dict[str, Any] = {"downloadUrl": url}
         link.update({k: v for k, v in item.items() if k in ("id", "externalId")})
         out.append(link)
     return JSONResponse({"items": out})

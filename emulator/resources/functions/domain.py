@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 from typing import Any
 
-from emulator.context import Context
+from emulator.build.step import build_and_load
+from emulator.context import CodeFrom, Context
 from emulator.deploy_timing import DeployTiming
 from emulator.errors import CogniteAPIError, bad_request, not_found
-from emulator.execution.code import DeployError, load_code, unpack_zip
+from emulator.execution.code import DeployError, unpack_zip
+from emulator.execution.sources import find_source_folder, source_map
 from emulator.state import FunctionRecord, Store
 from emulator.validation import (
     expect_object,
@@ -121,8 +124,19 @@ def settle(store: Store, now: int) -> None:
             settle_one(fn, now)
 
 
-def deploy(ctx: Context, store: Store, fn: FunctionRecord) -> None:
-    """Queued -> Deploying -> Ready | Failed: unpack the zip and import ``functionPath``."""
+def deploy(
+    ctx: Context,
+    store: Store,
+    fn: FunctionRecord,
+    *,
+    source: Path | None = None,
+    code_from: CodeFrom | None = None,
+) -> None:
+    """Queued -> Deploying -> Ready | Failed: unpack the zip, build (requirements, runtime: see
+    emulator/build/step.py) and import ``functionPath``.
+
+    ``source`` is the folder the zip was made from, when known; with ``code_from="source"`` (default:
+    the emulator's) the code's frames name its files (emulator/execution/sources.py)."""
     with ctx.backend.lock:
         fn.status = "Deploying"
         file = store.files.get(fn.file_id)
@@ -136,11 +150,30 @@ def deploy(ctx: Context, store: Store, fn: FunctionRecord) -> None:
         shutil.rmtree(code_dir, ignore_errors=True)
         code_dir.mkdir(parents=True)
         unpack_zip(content, code_dir, max_bytes=ctx.limits.max_unpacked_bytes)
-        code = load_code(code_dir, fn.function_path)
-    except DeployError as exc:
+        settings = ctx.settings
+        code = build_and_load(
+            code_dir,
+            fn.function_path,
+            mode=settings.requirements,
+            isolation=settings.isolation,
+            runtime=fn.runtime,
+            interpreters=ctx.interpreters,
+            cache=settings.build_cache,
+            index_url=fn.index_url,
+            extra_index_urls=fn.extra_index_urls,
+            sources=_sources(ctx, fn, code_dir, source, code_from),
+            env_vars=fn.env_vars,
+            import_timeout=settings.timeout_seconds,
+        )
+    except Exception as exc:  # a function never stays Deploying, whatever went wrong
+        error = (
+            exc
+            if isinstance(exc, DeployError)
+            else DeployError(f"Deployment failed: {type(exc).__name__}: {exc}")
+        )
         shutil.rmtree(code_dir, ignore_errors=True)
         with ctx.backend.lock:
-            fn.status, fn.error = "Failed", exc.as_error()
+            fn.status, fn.error = "Failed", error.as_error()
         return
     with ctx.backend.lock:
         old, fn.code, fn.code_dir, fn.status = fn.code, code, code_dir, "Ready"
@@ -148,12 +181,28 @@ def deploy(ctx: Context, store: Store, fn: FunctionRecord) -> None:
         old.release()
 
 
+def _sources(
+    ctx: Context, fn: FunctionRecord, code_dir: Path, source: Path | None, code_from: CodeFrom | None
+) -> dict[str, str] | None:
+    if (code_from or ctx.settings.code_from) != "source":
+        return None
+    folder = source or find_source_folder(code_dir, fn.function_path, ctx.settings.source_roots)
+    return source_map(code_dir, folder) if folder is not None else None
+
+
 def create_function(
-    ctx: Context, project: str, item: Any, *, timing: DeployTiming | None = None
+    ctx: Context,
+    project: str,
+    item: Any,
+    *,
+    timing: DeployTiming | None = None,
+    source: Path | None = None,
+    code_from: CodeFrom | None = None,
 ) -> FunctionRecord:
     """Validate, store and deploy one function (shared by the route and FunctionsEmulator.deploy).
 
-    ``timing`` (default: the emulator's ``deploy_timing``) holds the outcome back on the clock."""
+    ``timing`` (default: the emulator's ``deploy_timing``) holds the outcome back on the clock;
+    ``source`` and ``code_from``: see ``deploy``."""
     spec = _parse_create(ctx, item)
     store = ctx.backend.store(project)
     with ctx.backend.lock:
@@ -164,7 +213,7 @@ def create_function(
             raise not_found([{"id": spec["file_id"]}], f"File {spec['file_id']} not found")
         fn = FunctionRecord(id=ctx.ids.new(), created_time=ctx.clock.now_ms(), **spec)
         store.functions[fn.id] = fn
-    deploy(ctx, store, fn)
+    deploy(ctx, store, fn, source=source, code_from=code_from)
     _stage(ctx, fn, timing if timing is not None else ctx.settings.deploy_timing)
     return fn
 

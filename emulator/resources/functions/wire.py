@@ -19,7 +19,7 @@ def function_json(fn: FunctionRecord) -> dict[str, Any]:
         "cpu": fn.cpu,
         "memory": fn.memory,
         "runtime": fn.runtime,
-        "runtimeVersion": _runtime_version(fn.runtime),
+        "runtimeVersion": _runtime_version(fn),
     }
     if fn.env_vars:  # absent when none were given, as CDF answers (the Toolkit compares on it)
         out["envVars"] = dict(fn.env_vars)
@@ -38,7 +38,11 @@ def function_json(fn: FunctionRecord) -> dict[str, Any]:
     return out
 
 
-def _runtime_version(runtime: str) -> str:
+def _runtime_version(fn: FunctionRecord) -> str:
+    """The Python that runs the function (what the build step chose), else the declared runtime."""
+    if fn.code is not None:
+        return str(fn.code.environment.runtime_version)
+    runtime = fn.runtime
     return f"Python 3.{runtime[3:]}" + (
         f".{sys.version_info.micro}" if runtime == f"py3{sys.version_info.minor}" else ""
     )

@@ -31,7 +31,7 @@ async def inspect_token(request: Request) -> Response:
     projects = []
     for name in dict.fromkeys(candidates):  # ordered, each once
         if emu.auth.check(authorization, name) is None:
-            groups = emu.backend.store(name).part(Groups).ids()
+            groups = emu.backend.peek(name).part(Groups).ids()  # a read: creates no project
             projects.append({"projectUrlName": name, "groups": groups})
     body = {"subject": subject_of(authorization), "projects": projects, "capabilities": all_capabilities()}
     return JSONResponse(body)
