@@ -11,6 +11,7 @@ never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -58,6 +59,8 @@ class InlineBatch:
         # to a function's folder when the function changes, and back where it was when the move ends.
         self._folder: object = None
         self._home: str | None = None
+        self._detached = False
+        self._paths: dict[int, str] = {}  # each function's folder, as chdir takes it
         self.wall_ms = 0.0  # what the last run took, real milliseconds
 
     def enter(self, function: FunctionRecord) -> None:
@@ -72,7 +75,12 @@ class InlineBatch:
         if root is not self._folder:
             if self._folder is None:
                 self._home = DIRECTORIES.current()
-            DIRECTORIES.enter(root)
+                self._detached = DIRECTORIES.detach()
+            if self._detached:  # DIRECTORIES.enter, without its per-call checks (one thread)
+                path = self._paths.get(function.id)
+                if path is None:
+                    path = self._paths[function.id] = os.fspath(root)
+                os.chdir(path)
             self._folder = root
 
     def between(self) -> None:
