@@ -60,7 +60,7 @@ class InlineBatch:
         self._folder: object = None
         self._home: str | None = None
         self._detached = False
-        self._paths: dict[int, str] = {}  # each function's folder, as chdir takes it
+        self._folders: dict[int, int] = {}  # each function's folder: a descriptor, or -1 (by path)
         self.wall_ms = 0.0  # what the last run took, real milliseconds
 
     def enter(self, function: FunctionRecord) -> None:
@@ -77,11 +77,24 @@ class InlineBatch:
                 self._home = DIRECTORIES.current()
                 self._detached = DIRECTORIES.detach()
             if self._detached:  # DIRECTORIES.enter, without its per-call checks (one thread)
-                path = self._paths.get(function.id)
-                if path is None:
-                    path = self._paths[function.id] = os.fspath(root)
-                os.chdir(path)
+                self._chdir(function.id, root)
             self._folder = root
+
+    def _chdir(self, function_id: int, root: Any) -> None:
+        # A path lookup per switch costs more than the rest of a run; a directory descriptor,
+        # opened once per function in the move (a bounded number: each holds a file descriptor),
+        # makes the switch one fchdir.
+        folder = self._folders.get(function_id)
+        if folder is None:
+            try:
+                folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY) if len(self._folders) < 64 else -1
+            except OSError:
+                folder = -1
+            self._folders[function_id] = folder
+        if folder >= 0:
+            os.fchdir(folder)
+        else:
+            os.chdir(root)
 
     def between(self) -> None:
         """Make this thread see the neutral overlay again (control leaves the batch's runs)."""
@@ -105,12 +118,17 @@ class InlineBatch:
         CAPTURE.enter_call(ident, log)
         streams = (sys.stdout, sys.stderr)
         started = perf_counter()
+        failure: BaseException | None = None
         try:
             result = code.handle(**kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
-            self._leave(log, streams, started)
-            return failed_outcome(exc, self._lines(log))
-        self._leave(log, streams, started)
+            failure = exc
+        self.wall_ms = round((perf_counter() - started) * 1000, 3)
+        if sys.stdout is not streams[0] or sys.stderr is not streams[1]:
+            CAPTURE.check_streams(log, streams)
+        CAPTURE.leave_call(ident)
+        if failure is not None:
+            return failed_outcome(failure, self._lines(log))
         late = self.wall_ms > timeout_seconds * 1000
         if result is None and not late and not log.finish():
             log.closed = False  # kept as new for the next run (see _lines)
@@ -119,12 +137,6 @@ class InlineBatch:
         if late:
             return timeout_outcome(timeout_seconds, logs)
         return returned_outcome(result, logs, limits.response_bytes)
-
-    def _leave(self, log: CallLog, streams: tuple[Any, Any], started: float) -> None:
-        self.wall_ms = round((perf_counter() - started) * 1000, 3)
-        if sys.stdout is not streams[0] or sys.stderr is not streams[1]:
-            CAPTURE.check_streams(log, streams)
-        CAPTURE.leave_call(self._ident)
 
     def _lines(self, log: CallLog) -> list[tuple[int, str]]:
         """The finished lines of ``log`` for the call's record. The log is kept for the next run
@@ -142,4 +154,8 @@ class InlineBatch:
         self.between()
         if self._folder is not None:
             DIRECTORIES.restore(self._home)
+        for folder in self._folders.values():
+            if folder >= 0:
+                os.close(folder)
+        self._folders.clear()
         self._capture.close()
