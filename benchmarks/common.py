@@ -40,14 +40,16 @@ def result(name: str, measured: float, baseline: float, target: float, **details
 
 def report(res: dict[str, Any]) -> None:
     verdict = "met" if res["met"] else "NOT met"
+    unit = res.get("unit")  # rows measuring something else than time carry their unit
+    scale, suffix = (1.0, unit) if unit else (1e3, "ms")
     print(
-        f"{res['name']}: {res['measured_s'] * 1e3:.3f} ms vs baseline {res['baseline_s'] * 1e3:.3f} ms "
+        f"{res['name']}: {res['measured_s'] * scale:.3f} {suffix} vs baseline {res['baseline_s'] * scale:.3f} {suffix} "
         f"-> ratio {res['ratio']:.2f} (target <= {res['target']}: {verdict})"
     )
     extra = {
         k: v
         for k, v in res.items()
-        if k not in ("name", "measured_s", "baseline_s", "ratio", "target", "met")
+        if k not in ("name", "measured_s", "baseline_s", "ratio", "target", "met", "unit")
     }
     if extra:
         print("   ", ", ".join(f"{k}={v}" for k, v in extra.items()))

@@ -41,14 +41,16 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(f"{'benchmark':45} {'measured':>12} {'baseline':>12} {'ratio':>7} {'target':>7}  met")
     for r in rows:
+        unit = r.get("unit")  # a row measuring something else than time (e.g. MB against a budget)
+        scale, suffix = (1.0, unit) if unit else (1e3, "ms")
         print(
-            f"{r['name']:45} {r['measured_s'] * 1e3:10.3f}ms {r['baseline_s'] * 1e3:10.3f}ms "
-            f"{r['ratio']:7.2f} {r['target']:7.1f}  {'yes' if r['met'] else 'NO'}"
+            f"{r['name']:45} {r['measured_s'] * scale:10.3f}{suffix:2} {r['baseline_s'] * scale:10.3f}"
+            f"{suffix:2} {r['ratio']:7.2f} {r['target']:7.1f}  {'yes' if r['met'] else 'NO'}"
         )
         extra = {
             k: v
             for k, v in r.items()
-            if k not in ("name", "measured_s", "baseline_s", "ratio", "target", "met")
+            if k not in ("name", "measured_s", "baseline_s", "ratio", "target", "met", "unit")
         }
         if extra:
             print(" " * 4 + ", ".join(f"{k}={v}" for k, v in extra.items()))

@@ -1,65 +1,128 @@
-"""The next run times of every project's CDF schedules: a heap, in time order.
+"""The next run times of every project's CDF schedules, in time order, then schedule-id order.
 
-The heap holds one entry per schedule: ``(due_ms, schedule_id, project)``. Ties at one instant pop
-in schedule-id order. A deleted schedule's entry is dropped when it reaches the top (lazy deletion).
-The schedules domain adds and removes entries; the scheduler (emulator/scheduler.py) pops them.
+A calendar: each instant that has runs due holds a bucket of the schedule ids due then, and a heap
+orders the distinct instants. A thousand hourly schedules due at the same minute are one heap
+entry and one bucket, drained in schedule-id order (sorted once when the instant comes), so a run
+costs the same whatever the number of schedules: take the next id of the bucket, step that
+schedule's run-time iterator, append the id to the bucket of its next instant. A deleted schedule's
+id is skipped when its turn comes (lazy deletion). The schedules domain adds and removes schedules;
+the scheduler (emulator/scheduler.py) pops the runs.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import threading
 from collections.abc import Iterator
+
+_heappush, _heappop = heapq.heappush, heapq.heappop
 
 
 class ScheduleQueue:
     """Pending CDF schedule runs of one emulator. Thread-safe."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[int, int, str]] = []
-        self._runs: dict[int, Iterator[int]] = {}  # schedule id -> its future run times
+        self._times: list[int] = []  # a heap of the instants that have a bucket
+        self._buckets: dict[int, list[int]] = {}  # instant -> ids due then (sorted when drained)
+        self._runs: dict[int, tuple[Iterator[int], str]] = {}  # id -> (its future run times, project)
+        # The instant being drained: its ids in order, and how many were taken.
+        self._draining: list[int] = []
+        self._draining_at = -1
+        self._taken = 0
         self._lock = threading.RLock()
 
     def add(self, project: str, schedule_id: int, runs: Iterator[int]) -> None:
         """Start firing a schedule at the times ``runs`` yields (in increasing order)."""
         with self._lock:
-            self._runs[schedule_id] = runs
-            self._push(schedule_id, project)
+            self._runs[schedule_id] = (runs, project)
+            due = next(runs, None)
+            if due is None:
+                del self._runs[schedule_id]
+            else:
+                self._file(schedule_id, due)
 
-    def _push(self, schedule_id: int, project: str) -> None:
-        runs = self._runs.get(schedule_id)
-        due = next(runs, None) if runs is not None else None
-        if due is None:
-            self._runs.pop(schedule_id, None)
+    def _file(self, schedule_id: int, due: int) -> None:
+        if due == self._draining_at:  # due at the instant being drained: its turn by id
+            bisect.insort(self._draining, schedule_id, lo=self._taken)
+            return
+        bucket = self._buckets.get(due)
+        if bucket is None:
+            self._buckets[due] = [schedule_id]
+            _heappush(self._times, due)
         else:
-            heapq.heappush(self._heap, (due, schedule_id, project))
+            bucket.append(schedule_id)
 
     def remove(self, schedule_id: int) -> None:
         with self._lock:
-            self._runs.pop(schedule_id, None)  # its heap entry is dropped when it surfaces
+            self._runs.pop(schedule_id, None)  # its id is skipped when its turn comes
 
     def reset(self) -> None:
         with self._lock:
-            self._heap.clear()
+            self._times.clear()
+            self._buckets.clear()
             self._runs.clear()
+            self._draining, self._draining_at, self._taken = [], -1, 0
 
     def next_due_ms(self) -> int | None:
         """The earliest pending run time, or None."""
         with self._lock:
-            heap, runs = self._heap, self._runs
-            while heap and heap[0][1] not in runs:
-                heapq.heappop(heap)
-            return heap[0][0] if heap else None
+            runs, draining = self._runs, self._draining
+            first = None
+            while self._taken < len(draining):
+                if draining[self._taken] in runs:
+                    first = self._draining_at
+                    break
+                self._taken += 1
+            times, buckets = self._times, self._buckets
+            while times:
+                due = times[0]
+                if any(schedule_id in runs for schedule_id in buckets[due]):
+                    return due if first is None or due < first else first
+                _heappop(times)
+                del buckets[due]
+            return first
 
     def pop_due(self, until_ms: int) -> tuple[int, int, str] | None:
         """Take the earliest run due at or before ``until_ms`` (and queue that schedule's next run):
         ``(due_ms, schedule_id, project)``, or None when nothing is due."""
         with self._lock:
-            heap, runs = self._heap, self._runs
-            while heap and heap[0][1] not in runs:
-                heapq.heappop(heap)
-            if not heap or heap[0][0] > until_ms:
-                return None
-            entry = heapq.heappop(heap)
-            self._push(entry[1], entry[2])
-            return entry
+            runs, times = self._runs, self._times
+            while True:
+                draining = self._draining
+                taken = self._taken
+                if taken < len(draining):
+                    due = self._draining_at
+                    if times and times[0] < due:  # filed meanwhile, earlier: put the rest back
+                        self._buckets[due] = draining[taken:]
+                        _heappush(times, due)
+                        self._draining, self._draining_at, self._taken = [], -1, 0
+                        continue
+                    if due > until_ms:
+                        return None
+                    schedule_id = draining[taken]
+                    self._taken = taken + 1
+                    entry = runs.get(schedule_id)
+                    if entry is None:  # deleted
+                        continue
+                    following = next(entry[0], None)
+                    if following is None:  # the schedule can never fire again
+                        del runs[schedule_id]
+                    elif taken + 1 == len(draining) and (not times or following < times[0]):
+                        # The last of its instant and alone at the next one (a lone minutely
+                        # schedule): that instant is drained next, without a bucket or heap step.
+                        self._draining, self._draining_at, self._taken = [schedule_id], following, 0
+                    else:  # _file, inline: the hot path of time travel
+                        bucket = self._buckets.get(following)
+                        if bucket is None:
+                            self._buckets[following] = [schedule_id]
+                            _heappush(times, following)
+                        else:
+                            bucket.append(schedule_id)
+                    return due, schedule_id, entry[1]
+                if not times or times[0] > until_ms:
+                    return None
+                due = _heappop(times)
+                bucket = self._buckets.pop(due)
+                bucket.sort()
+                self._draining, self._draining_at, self._taken = bucket, due, 0

@@ -1,7 +1,7 @@
 """CDF function schedules as a timer source of the Timeline: fires due runs through the pipeline.
 
 The pending runs are in the context's ``ScheduleQueue`` (emulator/schedule_queue.py), kept in step
-by the schedules domain. Each run goes through the one call pipeline (``run_scheduled``); during
+by the schedules domain. Each run goes through the one call pipeline (``ScheduledRuns``, its hot path); during
 time travel it runs inline, inside one log-capture / environment context kept open for consecutive
 runs of the same function (emulator/execution/inline.py).
 """
@@ -17,7 +17,7 @@ from cognite.client.data_classes import FunctionCall
 
 from emulator.context import Context
 from emulator.execution.inline import InlineBatch
-from emulator.execution.pipeline import run_scheduled
+from emulator.execution.scheduled import ScheduledRuns
 from emulator.resources.calls.wire import call_json
 from emulator.state import CallRecord
 from emulator.timeline import Collector, Timeline
@@ -128,17 +128,39 @@ class Scheduler:
 
     def fire_until(self, target_ms: int, fired: Collector) -> None:
         """Fire every run due at or before ``target_ms`` into ``fired`` (the Timeline's shortcut
-        when this is its only source): one heap pop per run, the clock moved to each run's instant."""
-        pop, step_to, run = self._queue.pop_due, self._context.clock.step_to, self._run
-        while True:
-            entry = pop(target_ms)
-            if entry is None:
-                return
-            due, schedule_id, project = entry
-            step_to(due)
-            record = run(project, schedule_id, due)
-            if record is not None:
-                fired.append((project, record))
+        when this is its only source): one heap step per run, the clock moved to each run's instant.
+
+        The hot loop of time travel: what a run costs must not depend on how many schedules,
+        functions or past calls there are (one O(log n) heap step, dict lookups, one record).
+        """
+        if self._batch is None:  # fired outside Timeline.fire_due: a one-off batch
+            with self.batch():
+                self.fire_until(target_ms, fired)
+            return
+        append = fired.append
+        context, batch = self._context, self._batch
+        pop, step_to, backend = self._queue.pop_due, context.clock.step_to, context.backend
+        run = ScheduledRuns(context, batch).run
+        at = None
+        try:
+            while True:
+                entry = pop(target_ms)
+                if entry is None:
+                    return
+                due, schedule_id, project = entry
+                if due != at:  # a thousand schedules due at one instant move the clock once
+                    step_to(due)
+                    at = due
+                store = backend.store(project)
+                schedule = store.schedules.get(schedule_id)
+                if schedule is None:
+                    continue
+                function = store.functions.get(schedule.function_id)
+                if function is None:
+                    continue
+                append((project, run(store, schedule, function, due)))
+        finally:
+            batch.between()  # what runs next in this thread is not a handler
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -146,7 +168,7 @@ class Scheduler:
         if self._batch is not None:
             yield
             return
-        self._batch = InlineBatch()
+        self._batch = InlineBatch(self._context.clock.now_ms, self._context.limits.max_log_lines)
         try:
             yield
         finally:
@@ -159,16 +181,3 @@ class Scheduler:
         log = FiredLog(self._context.settings.max_calls_kept)
         timeline.fire_due(target_ms, log)
         return FiredCalls(self._context, log.entries, list(log.facade_runs), total=log.total)
-
-    # --- one scheduled run -----------------------------------------------------------------------------
-    def _run(self, project: str, schedule_id: int, due_ms: int) -> CallRecord | None:
-        store = self._context.backend.store(project)
-        schedule = store.schedules.get(schedule_id)
-        function = store.functions.get(schedule.function_id) if schedule is not None else None
-        if schedule is None or function is None:
-            return None
-        batch = self._batch
-        if batch is None:  # fired outside Timeline.fire_due: a one-off batch
-            with self.batch():
-                return self._run(project, schedule_id, due_ms)
-        return run_scheduled(self._context, store, schedule, function, due_ms, batch)

@@ -11,79 +11,151 @@ never returns blocks ``advance``. Use ``isolation="process"`` for hard kills, or
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
-import time
+from collections.abc import Callable
 from contextlib import ExitStack
+from time import perf_counter
 from typing import Any
 
-from emulator.execution.capture import CAPTURE, CallLog
+from emulator.execution.capture import CAPTURE, MAX_LOG_LINES, CallLog
 from emulator.execution.code import LoadedCode
+from emulator.execution.data_copies import DataCopies
 from emulator.execution.environment import ROUTING, environment
 from emulator.execution.outcomes import Outcome, failed_outcome, returned_outcome, timeout_outcome
 from emulator.execution.workdir import DIRECTORIES
+from emulator.limits import Limits
 from emulator.state import FunctionRecord
 
 
 class InlineBatch:
     """The log capture and the environment routing, kept open for one clock move, with one
-    environment overlay per function (made on its first run in the move)."""
+    environment overlay per function (made on its first run in the move). Used by the thread that
+    made it (the one moving the clock).
 
-    def __init__(self) -> None:
+    Per run it pays only for what the run needs: the function's overlay is switched in only when
+    the function changes (between runs only the emulator's own code runs in this thread; ``between``
+    puts the neutral overlay back when the batch hands control elsewhere), and a run that wrote no
+    log line leaves its ``CallLog`` as new, to be used again by the next run.
+    """
+
+    def __init__(self, now_ms: Callable[[], int], max_log_lines: int = MAX_LOG_LINES) -> None:
+        self._now_ms = now_ms
+        self._max_log_lines = max_log_lines
+        self._ident = threading.get_ident()
         self._overlays: dict[int, dict[str, str]] = {}
+        self._spare_log: CallLog | None = None
+        self.data = DataCopies()  # fresh copies of schedules' data for the runs of this move
         self._capture = ExitStack()
         self._capture.enter_context(CAPTURE.capture(CallLog(lambda: 0)))
-        CAPTURE.sinks.pop(threading.get_ident(), None)  # only handler runs are captured
+        CAPTURE.sinks.pop(self._ident, None)  # only handler runs are captured
         self._capture.enter_context(environment({}))
         # What the clock's thread sees between runs (facade callbacks, the test's own code).
         self._between = ROUTING.fresh({})
+        self._current: dict[str, str] | None = self._between
         ROUTING.use(self._between)
         # The clock's thread gets its own working directory (workdir.py) on its first run; it moves
         # to a function's folder when the function changes, and back where it was when the move ends.
         self._folder: object = None
         self._home: str | None = None
+        self._detached = False
+        self._folders: dict[int, int] = {}  # each function's folder: a descriptor, or -1 (by path)
+        self.wall_ms = 0.0  # what the last run took, real milliseconds
 
     def enter(self, function: FunctionRecord) -> None:
+        """Make this thread see ``function``'s environment overlay, in its folder."""
         overlay = self._overlays.get(function.id)
         if overlay is None:
             overlay = self._overlays[function.id] = ROUTING.fresh(function.env_vars)
-        ROUTING.use(overlay)
+        if overlay is not self._current:
+            ROUTING.use(overlay)
+            self._current = overlay
         root = function.code.root
         if root is not self._folder:
             if self._folder is None:
                 self._home = DIRECTORIES.current()
-            DIRECTORIES.enter(root)
+                self._detached = DIRECTORIES.detach()
+            if self._detached:  # DIRECTORIES.enter, without its per-call checks (one thread)
+                self._chdir(function.id, root)
             self._folder = root
 
+    def _chdir(self, function_id: int, root: Any) -> None:
+        # A path lookup per switch costs more than the rest of a run; a directory descriptor,
+        # opened once per function in the move (a bounded number: each holds a file descriptor),
+        # makes the switch one fchdir.
+        folder = self._folders.get(function_id)
+        if folder is None:
+            try:
+                folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY) if len(self._folders) < 64 else -1
+            except OSError:
+                folder = -1
+            self._folders[function_id] = folder
+        if folder >= 0:
+            os.fchdir(folder)
+        else:
+            os.chdir(root)
+
+    def between(self) -> None:
+        """Make this thread see the neutral overlay again (control leaves the batch's runs)."""
+        if self._current is not self._between:
+            ROUTING.use(self._between)
+            self._current = self._between
+
     def run(
-        self,
-        function: FunctionRecord,
-        kwargs: dict[str, Any],
-        log: CallLog,
-        timeout_seconds: float,
-        max_response_bytes: int,
-    ) -> Outcome:
-        """Run one handler inline with the batch's context; never raises."""
-        self.enter(function)
+        self, function: FunctionRecord, kwargs: dict[str, Any], timeout_seconds: float, limits: Limits
+    ) -> Outcome | None:
+        """Run one handler inline with the batch's context; never raises. ``None`` is the common
+        case, spelled out so that it costs no objects: it returned None, in time, writing nothing.
+        ``wall_ms`` is then what the run took (real milliseconds, the dashboard's wall time)."""
         code: LoadedCode = function.code
-        ident = threading.get_ident()
+        if self._overlays.get(function.id) is not self._current or code.root is not self._folder:
+            self.enter(function)
+        log = self._spare_log
+        if log is None:
+            log = self._spare_log = CallLog(self._now_ms, self._max_log_lines)
+        ident = self._ident
         CAPTURE.enter_call(ident, log)
         streams = (sys.stdout, sys.stderr)
-        started = time.monotonic()
+        started = perf_counter()
+        failure: BaseException | None = None
         try:
             result = code.handle(**kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
-            return failed_outcome(exc, log.finish())
-        finally:
+            failure = exc
+        self.wall_ms = round((perf_counter() - started) * 1000, 3)
+        if sys.stdout is not streams[0] or sys.stderr is not streams[1]:
             CAPTURE.check_streams(log, streams)
-            CAPTURE.leave_call(ident)
-            ROUTING.use(self._between)
-        logs = log.finish()
-        if time.monotonic() - started > timeout_seconds:
+        CAPTURE.leave_call(ident)
+        if failure is not None:
+            return failed_outcome(failure, self._lines(log))
+        late = self.wall_ms > timeout_seconds * 1000
+        if result is None and not late and not log.finish():
+            log.closed = False  # kept as new for the next run (see _lines)
+            return None
+        logs = self._lines(log)
+        if late:
             return timeout_outcome(timeout_seconds, logs)
-        return returned_outcome(result, logs, max_response_bytes)
+        return returned_outcome(result, logs, limits.response_bytes)
+
+    def _lines(self, log: CallLog) -> list[tuple[int, str]]:
+        """The finished lines of ``log`` for the call's record. The log is kept for the next run
+        only while nothing was written to it, so no record ever shares its list."""
+        lines = log.finish()
+        if lines:
+            self._spare_log = None
+            return lines
+        # Opened again for the next run: leave_call has already detached every thread this run
+        # started, so nothing of this run writes into it any more.
+        log.closed = False
+        return []
 
     def close(self) -> None:
+        self.between()
         if self._folder is not None:
             DIRECTORIES.restore(self._home)
+        for folder in self._folders.values():
+            if folder >= 0:
+                os.close(folder)
+        self._folders.clear()
         self._capture.close()

@@ -23,6 +23,7 @@ from emulator.context import Context
 from emulator.errors import CogniteAPIError, bad_request
 from emulator.execution.capture import CallLog
 from emulator.execution.code import user_trace
+from emulator.execution.data_copies import DataCopies
 from emulator.execution.deadline import run_with_deadline
 from emulator.execution.inline import InlineBatch
 from emulator.execution.outcomes import Outcome, not_run_outcome, timeout_outcome
@@ -96,14 +97,23 @@ def open_scheduled(
 
 
 def arguments(
-    ctx: Context, project: str, function: FunctionRecord, record: CallRecord, data_json: str | None
+    ctx: Context,
+    project: str,
+    function: FunctionRecord,
+    record: CallRecord,
+    data_json: str | None,
+    copies: DataCopies | None = None,
 ) -> dict[str, Any]:
-    """The keyword arguments ``handle()`` declares, each a fresh object. May raise: the user's
-    ``handler_client`` factory runs here (the caller turns that into a Failed call)."""
+    """The keyword arguments ``handle()`` declares, each a fresh object (``copies`` makes the fresh
+    ``data`` of scheduled runs cheaply). May raise: the user's ``handler_client`` factory runs here
+    (the caller turns that into a Failed call)."""
     params = function.code.params
     kwargs: dict[str, Any] = {}
     if "data" in params:
-        kwargs["data"] = json.loads(data_json) if data_json else {}
+        if not data_json:
+            kwargs["data"] = {}
+        else:
+            kwargs["data"] = copies.fresh(data_json) if copies is not None else json.loads(data_json)
     if "secrets" in params:
         kwargs["secrets"] = dict(function.secrets)
     if "function_call_info" in params:
@@ -288,7 +298,9 @@ def run_scheduled(
 
     The clock reads ``due_ms`` while it runs: virtual time stands there; wall and system time are
     pinned for the handler's thread, which is given up at the timeout (emulator/execution/deadline.py:
-    the record may then still be Running when this returns, and is closed by a watcher).
+    the record may then still be Running when this returns, and is closed by a watcher). On the
+    virtual clock a run that returns None and writes nothing (``batch.run`` answers None) is closed
+    without an ``Outcome``.
     """
     session = store.sessions.get(schedule.session_id)
     blocked = None
@@ -299,18 +311,22 @@ def run_scheduled(
         blocked = f"Could not run scheduled call: function {function.id} is {function.status}"
     record = open_scheduled(ctx, store, schedule, function, due_ms)
     record.data_json = schedule.data_json
+    outcome: Outcome | None
     if blocked is not None:
         outcome = not_run_outcome(blocked)
     else:
         project = store.project
+        if "client" in function.code.params:
+            batch.between()  # the user's handler_client factory sees the test process's environment
         try:
-            kwargs = arguments(ctx, project, function, record, schedule.data_json)
+            kwargs = arguments(ctx, project, function, record, schedule.data_json, batch.data)
         except BaseException as exc:  # the user's handler_client factory
             outcome = _client_failed(exc)
         else:
             settings, clock = ctx.settings, ctx.clock
             started = time.perf_counter()
             if settings.isolation == "process":
+                batch.between()
                 log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
                 pinned = clock.mode != "virtual"
                 if pinned:
@@ -320,7 +336,9 @@ def run_scheduled(
                 finally:
                     if pinned:
                         clock.unpin_thread()
+                record.wall_ms = _wall_ms(started)
             elif clock.mode != "virtual":
+                batch.between()
 
                 def finish_later(done: Outcome) -> None:
                     record.wall_ms = _wall_ms(started)
@@ -334,13 +352,20 @@ def run_scheduled(
                 if late is None:  # still running in the background
                     return record
                 outcome = late
+                record.wall_ms = _wall_ms(started)
             else:
-                log = CallLog(clock.now_ms, ctx.limits.max_log_lines)
-                outcome = batch.run(
-                    function, kwargs, log, settings.timeout_seconds, ctx.limits.response_bytes
-                )
-            record.wall_ms = _wall_ms(started)
-    close(ctx, store, record, outcome, due_ms, False)
+                outcome = batch.run(function, kwargs, settings.timeout_seconds, ctx.limits)
+                record.wall_ms = batch.wall_ms
+    if outcome is None:  # Completed, returned None, wrote nothing: status last, as close() does
+        record.end_time = due_ms
+        record.has_response = True
+        record.status = "Completed"
+        kept = ctx.settings.max_calls_kept
+        if kept is not None and len(store.calls) > kept:
+            with ctx.backend.lock:
+                trim(store, kept)
+    else:
+        close(ctx, store, record, outcome, due_ms, False)
     return record
 
 

@@ -1,0 +1,273 @@
+"""The hot path of time travel (emulator/execution/scheduled.py, inline.py, schedule_queue.py):
+what it skips per run must never show. Each test reads the calls back through the real SDK.
+
+- the cron evaluator agrees with croniter (CDF's schedules are UTC: no DST) over many expressions
+  and instants;
+- a reused, untouched log never leaks lines into another call, and a call that wrote stays whole;
+- each run gets its own ``data`` (flat data copied, nested data parsed), whatever an earlier run did;
+- two functions alternating keep their own environment; the test's environment is untouched;
+- ties, deleted schedules and failures keep their order and records.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from cognite.client import CogniteClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import emulator.cron as cron
+from emulator import FunctionsEmulator
+from emulator.execution.data_copies import DataCopies
+from emulator.schedule_queue import ScheduleQueue
+
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11
+START_MS = 1767225600000  # 2026-01-01T00:00:00Z
+MINUTE = 60_000
+
+croniter = pytest.importorskip("croniter").croniter
+
+
+# --- cron next times vs croniter --------------------------------------------------------------
+
+
+def _field(low: int, high: int) -> st.SearchStrategy[str]:
+    value = st.integers(low, high)
+    # Steps from 2: croniter reads "*/1" as "*" in one day field and not in the other (so "* * */1
+    # * */4" fires on Sundays only, "* * */1 * 0" every day); the emulator reads "*/1" as restricted.
+    step = st.integers(2, max(2, high - low))
+    single = value.map(str)
+    stepped = step.map(lambda s: f"*/{s}")
+    # Ranges a-b with a < b: croniter reads a one-value range "a-a" as "*" (every value), where
+    # Vixie cron, cronsim and the emulator read it as "a"; the emulator keeps that reading.
+    pair = st.tuples(value, value).filter(lambda ab: ab[0] != ab[1]).map(lambda ab: (min(ab), max(ab)))
+    ranged = pair.map(lambda ab: f"{ab[0]}-{ab[1]}")
+    ranged_step = st.tuples(pair, step).map(lambda p: f"{p[0][0]}-{p[0][1]}/{p[1]}")
+    listed = st.lists(value, min_size=2, max_size=4, unique=True).map(lambda vs: ",".join(map(str, vs)))
+    return st.one_of(st.just("*"), single, stepped, ranged, ranged_step, listed)
+
+
+EXPRESSIONS = st.tuples(_field(0, 59), _field(0, 23), _field(1, 31), _field(1, 12), _field(0, 7)).map(
+    " ".join
+)
+INSTANTS = st.integers(946_684_800_000, 2_208_988_800_000)  # 2000 .. 2040, any millisecond
+
+
+@settings(max_examples=400, deadline=None)
+@given(EXPRESSIONS, INSTANTS)
+def test_next_run_times_agree_with_croniter(expression: str, after_ms: int) -> None:
+    ours = cron.parse(expression).iter_after(after_ms)
+    reference = croniter(expression, datetime.fromtimestamp(after_ms / 1000, UTC))
+    for _ in range(5):
+        try:
+            expected = int(reference.get_next(float) * 1000)
+        except Exception:  # croniter gives up on dates that never come (e.g. 31 February)
+            return
+        assert next(ours, None) == expected, expression
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["* * * * *", "*/15 * * * *", "0 * * * *", "0 0 * * *", "30 2 * * 1-5", "0 0 1 * *", "0 0 29 2 *",
+     "59 23 31 * *", "0 12 * * 0", "0 12 * * 7", "*/7 3-9/2 1,15 */2 *", "5 4 13 * 5"],
+)  # fmt: skip
+def test_common_expressions_agree_with_croniter_for_a_hundred_runs(expression: str) -> None:
+    ours = cron.parse(expression).iter_after(START_MS)
+    reference = croniter(expression, datetime.fromtimestamp(START_MS / 1000, UTC))
+    assert [next(ours) for _ in range(100)] == [int(reference.get_next(float) * 1000) for _ in range(100)]
+
+
+# --- fresh data --------------------------------------------------------------------------------
+
+
+def test_data_copies_are_equal_and_independent() -> None:
+    copies = DataCopies()
+    for text in ('{"n": 1, "s": "x", "f": 1.5, "b": true, "z": null}', '{"nested": {"a": [1, 2]}}', "{}"):
+        first, second = copies.fresh(text), copies.fresh(text)
+        assert first == second and first is not second
+        first.clear()
+        assert copies.fresh(text) == second
+
+
+def test_each_run_gets_its_own_data(emu: FunctionsEmulator, any_client: CogniteClient) -> None:
+    def handle(data):
+        import copy
+
+        seen = copy.deepcopy(data)
+        data["n"] = data["n"] + 100  # a run that mutates its data
+        if "nested" in data:
+            data["nested"]["list"].append("mutated")
+        return seen
+
+    fid = emu.deploy(function_handle=handle).id
+    any_client.functions.schedules.create(
+        name="flat", cron_expression="* * * * *", function_id=fid, data={"n": 1}
+    )
+    any_client.functions.schedules.create(
+        name="nested", cron_expression="* * * * *", function_id=fid, data={"n": 2, "nested": {"list": [1]}}
+    )
+    calls = emu.clock.advance(minutes=3)
+    responses = [any_client.functions.calls.get_response(call_id=c.id, function_id=fid) for c in calls]
+    assert responses == [{"n": 1}, {"n": 2, "nested": {"list": [1]}}] * 3
+
+
+# --- logs --------------------------------------------------------------------------------------
+
+
+def test_a_quiet_run_between_loud_ones_has_no_logs(emu: FunctionsEmulator, any_client: CogniteClient) -> None:
+    def handle(function_call_info):
+        minute = (function_call_info["scheduled_time"] - 1767225600000) // 60000
+        if minute % 3 == 0:
+            print("loud", minute)
+        elif minute % 3 == 1:
+            print("partial line", minute, end="")  # no newline: kept as a pending piece
+        return None
+
+    fid = emu.deploy(function_handle=handle).id
+    any_client.functions.schedules.create(name="m", cron_expression="* * * * *", function_id=fid)
+    calls = emu.clock.advance(minutes=9)
+    logs = [
+        [e.message for e in any_client.functions.calls.get_logs(call_id=c.id, function_id=fid)] for c in calls
+    ]
+    expected = []
+    for minute in range(1, 10):
+        expected.append(
+            [f"loud {minute}"] if minute % 3 == 0 else [f"partial line {minute}"] if minute % 3 == 1 else []
+        )
+    assert logs == expected
+    assert all(c.status == "Completed" for c in calls)
+
+
+def test_quiet_runs_keep_their_data_and_wall_time(emu: FunctionsEmulator, any_client: CogniteClient) -> None:
+    # The fast path's no-outcome close still records what the dashboard shows: the input data (the
+    # schedule's own JSON) and the handler's real wall time.
+    def handle(data):
+        sum(range(100_000))  # some real work, so that the wall time is above zero
+
+    fn = emu.deploy(function_handle=handle)
+    any_client.functions.schedules.create(
+        name="m", cron_expression="* * * * *", function_id=fn.id, data={"site": "oslo"}
+    )
+    calls = emu.clock.advance(minutes=3)
+    assert [c.status for c in calls] == ["Completed"] * 3
+    dumped = {c["id"]: c for c in emu.state()["projects"][emu.project]["calls"]}
+    for call in calls:
+        assert dumped[call.id]["data_json"] == '{"site": "oslo"}'
+        assert isinstance(dumped[call.id]["wall_ms"], float) and dumped[call.id]["wall_ms"] > 0
+
+
+def test_failures_and_responses_between_quiet_runs(emu: FunctionsEmulator, any_client: CogniteClient) -> None:
+    def handle(function_call_info):
+        minute = (function_call_info["scheduled_time"] - 1767225600000) // 60000
+        if minute == 2:
+            raise ValueError("minute two")
+        return {"minute": minute} if minute == 3 else None
+
+    fid = emu.deploy(function_handle=handle).id
+    any_client.functions.schedules.create(name="m", cron_expression="* * * * *", function_id=fid)
+    calls = emu.clock.advance(minutes=4)
+    assert [c.status for c in calls] == ["Completed", "Failed", "Completed", "Completed"]
+    assert "minute two" in calls[1].error["message"]
+    for call in calls:
+        fetched = any_client.functions.calls.retrieve(call_id=call.id, function_id=fid)
+        assert fetched.start_time == fetched.end_time == fetched.scheduled_time
+    responses = [any_client.functions.calls.get_response(call_id=c.id, function_id=fid) for c in calls]
+    assert responses[0] is None and responses[2] == {"minute": 3} and responses[3] is None
+
+
+# --- environment, order -----------------------------------------------------------------------
+
+
+def test_two_functions_alternating_keep_their_environment(
+    emu: FunctionsEmulator, any_client: CogniteClient
+) -> None:
+    def handle():
+        import os
+
+        seen = os.environ.get("WHO"), os.environ.get("SET_BY_A")
+        if os.environ.get("WHO") == "a":
+            os.environ["SET_BY_A"] = "yes"
+        return list(seen)
+
+    a = emu.deploy(function_handle=handle, env_vars={"WHO": "a"}).id
+    b = emu.deploy(function_handle=handle, env_vars={"WHO": "b"}).id
+    for fid in (a, b):
+        any_client.functions.schedules.create(name="m", cron_expression="* * * * *", function_id=fid)
+    calls = emu.clock.advance(minutes=2)
+    got = [
+        (c.function_id, any_client.functions.calls.get_response(call_id=c.id, function_id=c.function_id))
+        for c in calls
+    ]
+    assert got == [(a, ["a", None]), (b, ["b", None]), (a, ["a", "yes"]), (b, ["b", None])]
+    assert "SET_BY_A" not in os.environ and os.environ.get("WHO") is None
+
+
+def test_many_schedules_at_one_instant_fire_in_id_order(
+    emu: FunctionsEmulator, any_client: CogniteClient
+) -> None:
+    def handle(function_call_info):
+        return None
+
+    fids = [emu.deploy(function_handle=handle).id for _ in range(3)]
+    made = [
+        any_client.functions.schedules.create(
+            name=f"s{i}", cron_expression="0 * * * *", function_id=fids[i % 3]
+        )
+        for i in range(12)
+    ]
+    any_client.functions.schedules.delete(id=made[5].id)
+    calls = emu.clock.advance(hours=2)
+    ids = sorted(s.id for s in made if s.id != made[5].id)
+    assert [c.schedule_id for c in calls] == ids + ids
+    assert [c.scheduled_time for c in calls] == [START_MS + 3_600_000] * 11 + [START_MS + 7_200_000] * 11
+    assert len({c.id for c in calls}) == 22
+
+
+# --- the calendar queue vs a plain model ------------------------------------------------------
+
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.lists(st.integers(0, 40), min_size=0, max_size=6)),
+        st.tuples(st.just("remove"), st.integers(0, 30)),
+        st.tuples(st.just("pop"), st.integers(0, 60)),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(OPS)
+def test_schedule_queue_pops_what_a_sorted_model_pops(ops: list[tuple[str, Any]]) -> None:
+    """Adds (times in increasing order), removes and pops in any interleaving, the queue pops the
+    earliest (time, schedule id) due at each step, as a plain sorted model does."""
+    queue = ScheduleQueue()
+    model: dict[int, list[int]] = {}  # schedule id -> its future times
+    made = 0
+    for op, arg in ops:
+        if op == "add":
+            made += 1
+            sid, times = 1000 + made * 7 % 31 * 100 + made, sorted(set(arg))
+            queue.add("p", sid, iter(list(times)))  # the model consumes its own copy
+            if times:
+                model[sid] = times
+        elif op == "remove":
+            ids = sorted(model)
+            if ids:
+                sid = ids[arg % len(ids)]
+                queue.remove(sid)
+                del model[sid]
+        else:
+            due = [(times[0], sid) for sid, times in model.items() if times[0] <= arg]
+            expected = min(due) if due else None
+            got = queue.pop_due(arg)
+            assert (got[:2] if got else None) == expected
+            if expected is not None:
+                model[expected[1]].pop(0)
+                if not model[expected[1]]:
+                    del model[expected[1]]
+        nxt = min((times[0] for times in model.values()), default=None)
+        assert queue.next_due_ms() == nxt
