@@ -116,6 +116,20 @@ class CronExpression:
             day_index += 1
 
 
+_ALL_DAYS = frozenset(range(1, 32))
+_ALL_WEEKDAYS = frozenset(range(7))
+
+
+def _restricts(field: str, names_every_day: bool, other: str) -> bool:
+    """Whether a day field restricts (so that, both restricting, either may match).
+
+    croniter's reading, the Python reference: "*" does not; a field that names every day ("0-6",
+    "1-31", "*/1") does not when the other day field is written with a "*" ("*/2"), and does
+    otherwise. So "0 0 */2 * 0-6" runs on odd days and "0 0 1,15 * 0-6" every day.
+    """
+    return field != "*" and not (names_every_day and "*" in other)
+
+
 def parse(expression: object) -> CronExpression:
     """Compile and validate; raises CronError with a message saying what is wrong."""
     if not isinstance(expression, str):
@@ -145,8 +159,8 @@ def parse(expression: object) -> CronExpression:
         days=days,
         months=months,
         weekdays=weekdays,
-        day_restricted=fields[2] != "*",
-        weekday_restricted=fields[4] != "*",
+        day_restricted=_restricts(fields[2], days == _ALL_DAYS, fields[4]),
+        weekday_restricted=_restricts(fields[4], weekdays == _ALL_WEEKDAYS, fields[2]),
         offsets_ms=offsets,
     )
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from cognite.client import CogniteClient
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import emulator.cron as cron
@@ -37,9 +37,10 @@ croniter = pytest.importorskip("croniter").croniter
 
 def _field(low: int, high: int) -> st.SearchStrategy[str]:
     value = st.integers(low, high)
-    # Steps from 2: croniter reads "*/1" as "*" in one day field and not in the other (so "* * */1
-    # * */4" fires on Sundays only, "* * */1 * 0" every day); the emulator reads "*/1" as restricted.
-    step = st.integers(2, max(2, high - low))
+    # Steps from 1 and full ranges: "*/1" or "0-6" in a day field is no restriction when the other
+    # day field holds a "*" (croniter's reading, which the emulator follows).
+    step = st.integers(1, max(2, high - low))
+    full = st.just(f"{low}-{high}")
     single = value.map(str)
     stepped = step.map(lambda s: f"*/{s}")
     # Ranges a-b with a < b: croniter reads a one-value range "a-a" as "*" (every value), where
@@ -48,7 +49,7 @@ def _field(low: int, high: int) -> st.SearchStrategy[str]:
     ranged = pair.map(lambda ab: f"{ab[0]}-{ab[1]}")
     ranged_step = st.tuples(pair, step).map(lambda p: f"{p[0][0]}-{p[0][1]}/{p[1]}")
     listed = st.lists(value, min_size=2, max_size=4, unique=True).map(lambda vs: ",".join(map(str, vs)))
-    return st.one_of(st.just("*"), single, stepped, ranged, ranged_step, listed)
+    return st.one_of(st.just("*"), full, single, stepped, ranged, ranged_step, listed)
 
 
 EXPRESSIONS = st.tuples(_field(0, 59), _field(0, 23), _field(1, 31), _field(1, 12), _field(0, 7)).map(
@@ -59,6 +60,8 @@ INSTANTS = st.integers(946_684_800_000, 2_208_988_800_000)  # 2000 .. 2040, any 
 
 @settings(max_examples=400, deadline=None)
 @given(EXPRESSIONS, INSTANTS)
+@example("0 0 */2 * 0-6", 946_684_800_000)  # a weekday range naming every day is no restriction
+@example("0 0 1-31 * 1", 946_684_800_000)
 def test_next_run_times_agree_with_croniter(expression: str, after_ms: int) -> None:
     ours = cron.parse(expression).iter_after(after_ms)
     reference = croniter(expression, datetime.fromtimestamp(after_ms / 1000, UTC))
