@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 
 import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
 from emulator import FunctionsEmulator
 from emulator.openapi import corrected_spec, official_spec
 from emulator.spec import published_spec
 from emulator.surface import served_in_project, template
+from tests.conformance_kit import CONFORMANCE_SETTINGS
 from tests.conftest import shared_reference
 
 # The spec vendored in the package: a fresh clone needs nothing outside the repository.
@@ -64,7 +64,7 @@ def test_vendored_specs_are_the_official_ones() -> None:
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@CONFORMANCE_SETTINGS
 def test_operation_conforms(case) -> None:  # type: ignore[no-untyped-def]
     response = case.call()
     assert response.status_code < 500, (
