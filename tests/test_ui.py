@@ -25,6 +25,7 @@ from tests.ui_kit import (
     by_testid,
     chromium,
     click_advance,
+    click_first,
     clock_ms,
     css,
     get_json,
@@ -125,7 +126,7 @@ def test_sdk_call_appears_live_with_logs_response_and_error(
     badge = row.find_element("css selector", ".badge")
     assert badge.value_of_css_property("background-color") in ("rgba(31, 157, 85, 1)", "rgb(31, 157, 85)")
 
-    row.click()
+    click_first(browser, lambda d: css(d, 'tr[data-testid="call-row"][data-status="Completed"]'), "the call")
     logs = wait_for(browser, lambda d: by_testid(d, "call-logs"), "the expanded call")[0]
     assert "Hello, dashboard!" in logs.text
     assert '"greeting": "Hello, dashboard!"' in by_testid(browser, "call-response")[0].text
@@ -135,12 +136,10 @@ def test_sdk_call_appears_live_with_logs_response_and_error(
     client.functions.create(name="failing", external_id="failing", folder=fixture_folder("failing"))
     with contextlib.suppress(CogniteAPIError):
         client.functions.call(external_id="failing", data={"reason": "shown in the browser"})
-    wait_for(browser, lambda d: css(d, 'tr[data-external-id="failing"]'), "the failing function")
-    css(browser, 'tr[data-external-id="failing"]')[0].click()
-    failed = wait_for(
+    click_first(browser, lambda d: css(d, 'tr[data-external-id="failing"]'), "the failing function")
+    click_first(
         browser, lambda d: css(d, 'tr[data-testid="call-row"][data-status="Failed"]'), "the failed call"
     )
-    failed[0].click()
     error = wait_for(browser, lambda d: by_testid(d, "call-error"), "the call's error")[0]
     assert "boom: shown in the browser" in error.text
     assert "Traceback" in error.text
@@ -167,7 +166,7 @@ def test_live_refresh_follows_a_wall_clock_and_keeps_an_expanded_call(browser: A
         emu.client().functions.call(external_id="hello", data={"name": "wall"})
         open_page(browser, f"{url}/_emulator/ui")
         assert by_testid(browser, "clock-mode")[0].text == "wall"
-        wait_for(browser, lambda d: by_testid(d, "call-row"), "the call")[0].click()
+        click_first(browser, lambda d: by_testid(d, "call-row"), "the call")
         wait_for(browser, lambda d: by_testid(d, "call-logs"), "the expanded call")
         browser.execute_script("document.querySelector('[data-testid=call-logs]').dataset.marker = 'kept'")
         first = clock_ms(browser)
@@ -230,7 +229,7 @@ def test_advancing_from_the_page_runs_schedules(
     wait_for(browser, lambda d: len(by_testid(d, "timeline-past")) == 5, "5 past runs on the timeline")
     counts = [el.text for el in by_testid(browser, "schedule-run-count")]
     assert counts == ["4", "1"]
-    css(browser, 'tr[data-external-id="hello"]')[0].click()
+    click_first(browser, lambda d: css(d, 'tr[data-external-id="hello"]'), "hello's row")
     calls = wait_for(
         browser,
         lambda d: len(by_testid(d, "call-row")) == 4 and by_testid(d, "call-row"),

@@ -20,7 +20,17 @@ from cognite.client.exceptions import CogniteAPIError
 
 from emulator import FunctionsEmulator
 from tests.conftest import fixture_folder
-from tests.ui_kit import START, by_testid, chromium, css, open_page, save_screenshot, serve, wait_for
+from tests.ui_kit import (
+    START,
+    by_testid,
+    chromium,
+    click_first,
+    css,
+    open_page,
+    save_screenshot,
+    serve,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.functions_emulator(project="ui-project", start=START)]
 
@@ -89,7 +99,7 @@ def test_call_a_function_with_json_data_from_the_page(
     row = wait_for(browser, lambda d: css(d, f'tr[data-call-id="{call.id}"]'), "the call row")[0]
     # The wall time the handler took, though the virtual clock stood still during the call.
     assert row.find_element("css selector", '[data-testid="call-wall"]').text.endswith("ms")
-    row.click()
+    click_first(browser, lambda d: css(d, f'tr[data-call-id="{call.id}"]'), "the call row")
     wait_for(browser, lambda d: by_testid(d, "call-data"), "the expanded call")
     assert '"name": "from the page"' in text_of(browser, "call-data")
     assert '"greeting": "Hello, from the page!"' in text_of(browser, "call-response")
@@ -103,7 +113,7 @@ def test_delete_a_schedule_and_a_function_after_a_confirm(
     fn = emu.deploy(fixture_folder("hello"), external_id="hello")
     client.functions.schedules.create(name="hourly", cron_expression="0 * * * *", function_id=fn.id)
     open_page(browser, f"{base_url}/_emulator/ui")
-    wait_for(browser, lambda d: by_testid(d, "schedule-delete"), "the schedule")[0].click()
+    click_first(browser, lambda d: by_testid(d, "schedule-delete"), "the schedule")
     assert answer_confirm(browser, accept=True) == "Delete schedule hourly?"
     wait_for(browser, lambda d: by_testid(d, "schedules-empty"), "the schedule gone")
     assert client.functions.schedules.list() == []
@@ -163,7 +173,7 @@ def test_filter_and_page_through_calls(browser: Any, base_url: str, emu: Functio
     wait_for(browser, lambda d: text_of(d, "calls-range") == "1-25 of 30", "hello's calls")
     assert text_of(browser, "calls-panel").startswith("CALLS OF HELLO")
     # Clicking a function row filters by it too.
-    css(browser, f'tr[data-function-id="{failing.id}"]')[0].click()
+    click_first(browser, lambda d: css(d, f'tr[data-function-id="{failing.id}"]'), "failing's row")
     wait_for(browser, lambda d: text_of(d, "calls-range") == "1-2 of 2", "failing's calls")
 
 
@@ -204,19 +214,16 @@ def test_sessions_faults_globus_and_roma(
 
     [job] = wait_for(browser, lambda d: by_testid(d, "globus-row"), "the Globus timer")
     assert "transfer" in job.text and text_of(browser, "globus-run-count") == "4"
-    job.click()
+    click_first(browser, lambda d: by_testid(d, "globus-row"), "the Globus timer")
     runs = wait_for(browser, lambda d: by_testid(d, "globus-run"), "the timer's runs")
     assert "2026-01-01T02:00:00" in runs[0].text and "SUCCEEDED" in runs[-1].text
     [task] = by_testid(browser, "roma-row")
     assert "nightly-sync" in task.text and text_of(browser, "roma-dispatch").startswith("every 1 HOUR")
     assert text_of(browser, "roma-run-count") == "2"
-    task.click()
+    click_first(browser, lambda d: by_testid(d, "roma-row"), "the ROMA task")
     assert len(wait_for(browser, lambda d: by_testid(d, "roma-run"), "the task's runs")) == 2
 
-    failed = wait_for(
-        browser, lambda d: css(d, 'tr[data-testid="call-row"][data-status="Failed"]'), "the call"
-    )
-    failed[0].click()
+    click_first(browser, lambda d: css(d, 'tr[data-testid="call-row"][data-status="Failed"]'), "the call")
     wait_for(browser, lambda d: by_testid(d, "call-error"), "the error")
     save_screenshot(browser, tmp_path, docs=True)
 
@@ -238,7 +245,7 @@ def test_user_data_is_escaped(browser: Any, base_url: str, emu: FunctionsEmulato
         external_id="\"'><script>window.__xss='xid'</script>", data={"k": "<b onmouseover=x>bold</b>"}
     )
     open_page(browser, f"{base_url}/_emulator/ui")
-    wait_for(browser, lambda d: by_testid(d, "call-row"), "the call")[0].click()
+    click_first(browser, lambda d: by_testid(d, "call-row"), "the call")
     wait_for(browser, lambda d: by_testid(d, "call-logs"), "the expanded call")
     assert text_of(browser, "function-name") == evil  # shown as text
     assert "<script>window.__xss = 'logs'</script>" in text_of(browser, "call-logs")

@@ -103,6 +103,21 @@ def wait_for(driver: Any, condition: Callable[[Any], Any], what: str, timeout: f
     return wait.until(condition, message=f"timed out after {timeout}s waiting for {what}")
 
 
+def click_first(driver: Any, find: Callable[[Any], list[Any]], what: str, timeout: float = WAIT_S) -> None:
+    """Click the first element ``find`` returns, once there is one. The page re-renders its tables
+    every second, so an element found a moment ago may be gone when clicked (a stale element):
+    find and click are retried together until the click lands."""
+
+    def attempt(d: Any) -> bool:
+        found = find(d)
+        if not found:
+            return False
+        found[0].click()
+        return True
+
+    wait_for(driver, attempt, what, timeout)
+
+
 def by_testid(driver: Any, name: str) -> list[Any]:
     from selenium.webdriver.common.by import By
 
