@@ -17,6 +17,7 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import positive_data_acceptance
@@ -26,6 +27,10 @@ from emulator.spec import full_spec
 # No shrinking: a failing case is reported as generated. Shrinking a schemathesis case through the
 # app can take longer than the test's timeout, and a timeout during a shrink is reported as a flaky
 # test instead of the failure that started it.
+# pytest-timeout's 120 s is for hangs; a family's cases are bounded by max_examples, and on a busy
+# two-core CI machine generating them from the spec's schemas can take minutes (extpipes did).
+CONFORMANCE_TIMEOUT = pytest.mark.timeout(900)
+
 CONFORMANCE_SETTINGS = settings(
     max_examples=15,
     deadline=None,

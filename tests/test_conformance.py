@@ -16,8 +16,10 @@ from emulator import FunctionsEmulator
 from emulator.openapi import corrected_spec, official_spec
 from emulator.spec import published_spec
 from emulator.surface import served_in_project, template
-from tests.conformance_kit import CONFORMANCE_SETTINGS
+from tests.conformance_kit import CONFORMANCE_SETTINGS, CONFORMANCE_TIMEOUT
 from tests.conftest import shared_reference
+
+pytestmark = CONFORMANCE_TIMEOUT
 
 # The spec vendored in the package: a fresh clone needs nothing outside the repository.
 RAW = official_spec()

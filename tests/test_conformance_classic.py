@@ -5,7 +5,9 @@ from __future__ import annotations
 from cognite.client.data_classes import AssetWrite, EventWrite, LabelDefinitionWrite
 
 from emulator import FunctionsEmulator
-from tests.conformance_kit import CONFORMANCE_SETTINGS, check_case, family_schema
+from tests.conformance_kit import CONFORMANCE_SETTINGS, CONFORMANCE_TIMEOUT, check_case, family_schema
+
+pytestmark = CONFORMANCE_TIMEOUT
 
 OPERATIONS = [
     # Files (getIcon, for images only, is not implemented)

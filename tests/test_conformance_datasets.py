@@ -6,7 +6,9 @@ from cognite.client.data_classes import DataSetWrite
 from schemathesis.checks import status_code_conformance
 
 from emulator import FunctionsEmulator
-from tests.conformance_kit import CONFORMANCE_SETTINGS, check_case, family_schema
+from tests.conformance_kit import CONFORMANCE_SETTINGS, CONFORMANCE_TIMEOUT, check_case, family_schema
+
+pytestmark = CONFORMANCE_TIMEOUT
 
 EMU = FunctionsEmulator(project="conformance", raise_server_exceptions=False)
 EMU.client("conformance").data_sets.create([DataSetWrite(external_id="c1", name="one", metadata={"k": "v"})])

@@ -16,7 +16,9 @@ from cognite.client.data_classes import (
 from schemathesis.checks import positive_data_acceptance, status_code_conformance
 
 from emulator import FunctionsEmulator
-from tests.conformance_kit import CONFORMANCE_SETTINGS, family_schema
+from tests.conformance_kit import CONFORMANCE_SETTINGS, CONFORMANCE_TIMEOUT, family_schema
+
+pytestmark = CONFORMANCE_TIMEOUT
 
 EMU = FunctionsEmulator(project="conformance", raise_server_exceptions=False)
 _SDK = EMU.client("conformance")

@@ -11,7 +11,9 @@ from typing import Any
 from schemathesis.checks import response_schema_conformance, status_code_conformance
 
 from emulator import FunctionsEmulator
-from tests.conformance_kit import CONFORMANCE_SETTINGS, check_case, family_schema
+from tests.conformance_kit import CONFORMANCE_SETTINGS, CONFORMANCE_TIMEOUT, check_case, family_schema
+
+pytestmark = CONFORMANCE_TIMEOUT
 
 EMU = FunctionsEmulator(project="conformance", raise_server_exceptions=False)
 EMU.client("conformance").iam.groups.list()  # the project exists before the first case

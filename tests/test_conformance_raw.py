@@ -5,7 +5,9 @@ from __future__ import annotations
 from schemathesis.checks import positive_data_acceptance, response_schema_conformance, status_code_conformance
 
 from emulator import FunctionsEmulator
-from tests.conformance_kit import CONFORMANCE_SETTINGS, family_schema
+from tests.conformance_kit import CONFORMANCE_SETTINGS, CONFORMANCE_TIMEOUT, family_schema
+
+pytestmark = CONFORMANCE_TIMEOUT
 
 EMU = FunctionsEmulator(project="conformance", raise_server_exceptions=False)
 EMU.client("conformance").raw.rows.insert("db", "t", {"k": {"a": 1}}, ensure_parent=True)

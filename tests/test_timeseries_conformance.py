@@ -9,7 +9,9 @@ from schemathesis.checks import negative_data_rejection, positive_data_acceptanc
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from emulator import FunctionsEmulator
-from tests.conformance_kit import CONFORMANCE_SETTINGS, family_schema
+from tests.conformance_kit import CONFORMANCE_SETTINGS, CONFORMANCE_TIMEOUT, family_schema
+
+pytestmark = CONFORMANCE_TIMEOUT
 
 OPERATIONS = [
     "postTimeSeries", "getTimeSeries", "listTimeSeries", "getTimeSeriesByIds", "searchTimeSeries",
