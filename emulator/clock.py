@@ -255,8 +255,8 @@ class Clock:
     def step_to(self, target_ms: int) -> None:
         """Virtual mode: set the time to a run's instant (never backwards). Wall/system time is not
         moved by runs firing (a handler sees its scheduled instant through :meth:`pin_thread`)."""
-        if self.mode == "virtual":
-            self._virtual_ms = max(self._virtual_ms, target_ms)
+        if self.mode == "virtual" and target_ms > self._virtual_ms:
+            self._virtual_ms = target_ms
 
     def push_to(self, target_ms: int) -> None:
         """Make now() read at least ``target_ms``: virtual time is set, wall/system get an offset."""

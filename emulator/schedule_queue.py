@@ -30,7 +30,7 @@ class ScheduleQueue:
         self._draining: list[int] = []
         self._draining_at = -1
         self._taken = 0
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()  # never re-entered: run-time iterators are pure cron arithmetic
 
     def add(self, project: str, schedule_id: int, runs: Iterator[int]) -> None:
         """Start firing a schedule at the times ``runs`` yields (in increasing order)."""

@@ -137,30 +137,14 @@ class Scheduler:
             with self.batch():
                 self.fire_until(target_ms, fired)
             return
-        append = fired.append
-        context, batch = self._context, self._batch
-        pop, step_to, backend = self._queue.pop_due, context.clock.step_to, context.backend
-        run = ScheduledRuns(context, batch).run
-        at = None
+        runs = ScheduledRuns(self._context, self._batch)
         try:
-            while True:
-                entry = pop(target_ms)
-                if entry is None:
-                    return
-                due, schedule_id, project = entry
-                if due != at:  # a thousand schedules due at one instant move the clock once
-                    step_to(due)
-                    at = due
-                store = backend.store(project)
-                schedule = store.schedules.get(schedule_id)
-                if schedule is None:
-                    continue
-                function = store.functions.get(schedule.function_id)
-                if function is None:
-                    continue
-                append((project, run(store, schedule, function, due)))
+            if isinstance(fired, FiredLog):  # the common collector: its deque, counted once
+                fired.total += runs.fire_until(target_ms, fired.entries.append)
+            else:
+                runs.fire_until(target_ms, fired.append)
         finally:
-            batch.between()  # what runs next in this thread is not a handler
+            self._batch.between()  # what runs next in this thread is not a handler
 
     @contextmanager
     def batch(self) -> Iterator[None]:

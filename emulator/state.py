@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -103,7 +104,8 @@ class CallRecord:
     session_id: int | None = None
     response: Any = None
     has_response: bool = False
-    logs: list[tuple[int, str]] = field(default_factory=list)
+    # Never mutated, only replaced (close() sets the call's lines): a shared empty default.
+    logs: Sequence[tuple[int, str]] = ()
     # Not on CDF's wire (the dashboard shows them): the call's input data as JSON, and the wall
     # time its handler took in ms (on a virtual clock endTime - startTime is 0).
     data_json: str | None = None

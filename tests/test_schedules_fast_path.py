@@ -12,6 +12,9 @@ what it skips per run must never show. Each test reads the calls back through th
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import types
 from datetime import datetime, timezone
 from typing import Any
 
@@ -143,6 +146,48 @@ def test_a_quiet_run_between_loud_ones_has_no_logs(emu: FunctionsEmulator, any_c
         )
     assert logs == expected
     assert all(c.status == "Completed" for c in calls)
+
+
+def test_a_thread_a_quiet_run_started_never_writes_into_a_later_run(
+    emu: FunctionsEmulator, any_client: CogniteClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Quiet runs keep one call open in the log capture for the next run; a run that started a
+    # thread ends its call, so the thread, printing while a later run runs, is no run's output.
+    box = types.ModuleType("emulator_test_quiet_thread")
+    box.go, box.done = threading.Event(), threading.Event()  # type: ignore[attr-defined]
+    sys.modules[box.__name__] = box
+
+    def handle(function_call_info):
+        import sys
+        import threading
+
+        box = sys.modules["emulator_test_quiet_thread"]
+        minute = (function_call_info["scheduled_time"] - 1767225600000) // 60000
+        if minute == 1:
+
+            def later():
+                box.go.wait(30)
+                print("printed by the thread of minute 1")
+                box.done.set()
+
+            threading.Thread(target=later, daemon=True).start()
+        if minute == 3:
+            box.go.set()
+            box.done.wait(30)
+
+    try:
+        fid = emu.deploy(function_handle=handle).id
+        any_client.functions.schedules.create(name="m", cron_expression="* * * * *", function_id=fid)
+        calls = emu.clock.advance(minutes=4)
+        assert [c.status for c in calls] == ["Completed"] * 4
+        assert box.done.is_set()  # type: ignore[attr-defined]
+        for call in calls:
+            assert any_client.functions.calls.get_logs(call_id=call.id, function_id=fid).dump() == []
+        print("printed by the test after the move")
+        out = capsys.readouterr().out
+        assert "printed by the thread of minute 1" in out and "printed by the test after the move" in out
+    finally:
+        del sys.modules[box.__name__]
 
 
 def test_quiet_runs_keep_their_data_and_wall_time(emu: FunctionsEmulator, any_client: CogniteClient) -> None:

@@ -36,8 +36,9 @@ class InlineBatch:
 
     Per run it pays only for what the run needs: the function's overlay is switched in only when
     the function changes (between runs only the emulator's own code runs in this thread; ``between``
-    puts the neutral overlay back when the batch hands control elsewhere), and a run that wrote no
-    log line leaves its ``CallLog`` as new, to be used again by the next run.
+    puts the neutral overlay back when the batch hands control elsewhere), and a quiet run (it
+    returned None in time, wrote no log line, started no thread) leaves its call entered in the
+    log capture with its ``CallLog`` open and empty, for the next run: ``leave`` ends it.
     """
 
     def __init__(self, now_ms: Callable[[], int], max_log_lines: int = MAX_LOG_LINES) -> None:
@@ -96,12 +97,6 @@ class InlineBatch:
         else:
             os.chdir(root)
 
-    def between(self) -> None:
-        """Make this thread see the neutral overlay again (control leaves the batch's runs)."""
-        if self._current is not self._between:
-            ROUTING.use(self._between)
-            self._current = self._between
-
     def run(
         self, function: FunctionRecord, kwargs: dict[str, Any], timeout_seconds: float, limits: Limits
     ) -> Outcome | None:
@@ -112,43 +107,54 @@ class InlineBatch:
         if self._overlays.get(function.id) is not self._current or code.root is not self._folder:
             self.enter(function)
         log = self._spare_log
-        if log is None:
-            log = self._spare_log = CallLog(self._now_ms, self._max_log_lines)
         ident = self._ident
-        CAPTURE.enter_call(ident, log)
+        if log is None:  # the previous run wrote lines or started threads: a new call log
+            log = self._spare_log = CallLog(self._now_ms, self._max_log_lines)
+            CAPTURE.enter_call(ident, log)
         streams = (sys.stdout, sys.stderr)
+        threads = CAPTURE.threads
+        threads_before = threads.started
         started = perf_counter()
         failure: BaseException | None = None
         try:
             result = code.handle(**kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
             failure = exc
-        self.wall_ms = round((perf_counter() - started) * 1000, 3)
+        # Unrounded: the dashboard rounds what it shows.
+        self.wall_ms = wall_ms = (perf_counter() - started) * 1000
         if sys.stdout is not streams[0] or sys.stderr is not streams[1]:
             CAPTURE.check_streams(log, streams)
-        CAPTURE.leave_call(ident)
-        if failure is not None:
-            return failed_outcome(failure, self._lines(log))
-        late = self.wall_ms > timeout_seconds * 1000
-        if result is None and not late and not log.finish():
-            log.closed = False  # kept as new for the next run (see _lines)
+        late = wall_ms > timeout_seconds * 1000
+        quiet = failure is None and result is None and not late and threads.started == threads_before
+        if quiet and not log.finish():
+            # Its call stays entered, its log open and empty, for the next run.
+            log.closed = False
             return None
-        logs = self._lines(log)
+        # The call ends here: leaving detaches every thread this run started, so nothing of it
+        # writes into the log once its lines are read.
+        self._spare_log = None
+        CAPTURE.leave_call(ident)
+        logs = log.finish()
+        if failure is not None:
+            return failed_outcome(failure, logs)
         if late:
             return timeout_outcome(timeout_seconds, logs)
         return returned_outcome(result, logs, limits.response_bytes)
 
-    def _lines(self, log: CallLog) -> list[tuple[int, str]]:
-        """The finished lines of ``log`` for the call's record. The log is kept for the next run
-        only while nothing was written to it, so no record ever shares its list."""
-        lines = log.finish()
-        if lines:
+    def leave(self) -> None:
+        """End the call a quiet run kept entered: the emulator's own code runs next in this thread
+        (a scheduled run outside the fast path), and what it writes is no handler's output."""
+        if self._spare_log is not None:
             self._spare_log = None
-            return lines
-        # Opened again for the next run: leave_call has already detached every thread this run
-        # started, so nothing of this run writes into it any more.
-        log.closed = False
-        return []
+            CAPTURE.leave_call(self._ident)
+
+    def between(self) -> None:
+        """Make this thread see the neutral overlay again, with no call entered (control leaves
+        the batch's runs: what runs next in this thread is not a handler)."""
+        self.leave()
+        if self._current is not self._between:
+            ROUTING.use(self._between)
+            self._current = self._between
 
     def close(self) -> None:
         self.between()

@@ -302,6 +302,7 @@ def run_scheduled(
     virtual clock a run that returns None and writes nothing (``batch.run`` answers None) is closed
     without an ``Outcome``.
     """
+    batch.leave()  # a quiet run before may have left its call open: this is not the handler yet
     session = store.sessions.get(schedule.session_id)
     blocked = None
     if session is None or session.status != "ACTIVE":

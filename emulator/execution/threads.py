@@ -47,6 +47,9 @@ class ThreadInheritance:
         self._lock = threading.Lock()
         self._original: Callable[..., Any] | None = None
         self._ours: Callable[..., Any] | None = None
+        # Threads that calls started, counted in the parent before they run: a run that left it
+        # unchanged started none (the inline batch then keeps its call entered for the next run).
+        self.started = 0
 
     def add(self, carrier: Carrier) -> None:
         self._carriers.append(carrier)
@@ -101,6 +104,8 @@ class ThreadInheritance:
         caller = frame.f_back if frame is not None else None
         if caller is not None and str(caller.f_globals.get("__name__", "")).startswith("emulator."):
             return  # the emulator's own threads (its worker pool, a loopback server) serve every call
+        with self._lock:  # never a lost update: a reader compares it with what it saw before
+            self.started += 1
         parent = threading.get_ident()
         taken = [(carrier, carrier.snapshot(parent)) for carrier in self._carriers]
         run = thread.run
