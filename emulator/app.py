@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
@@ -40,13 +42,21 @@ def project_routes() -> list[BaseRoute]:
     ]
 
 
+@cache
+def api_routes() -> tuple[BaseRoute, ...]:
+    """The project routes and a 501 route for every other official operation: the same for every
+    emulator (a route reads its emulator from ``request.app.state.context``), so built once per
+    process. Building the 340-odd routes was most of the plugin's per-test setup."""
+    return tuple(surface.complete(project_routes()))
+
+
 def build_app(context: Context) -> Starlette:
     """The app of one emulator; ``app.state.context`` is what every route reads."""
     routes: list[BaseRoute] = [
         *ui.routes,  # the dashboard; before the /_emulator Mount, which would shadow it
         seed_admin.route,  # POST /_emulator/seed, before the /_emulator Mount
         Mount("/_emulator", routes=[*roma_admin_routes, *admin.routes]),
-        Mount(API_PREFIX, routes=surface.complete(project_routes())),
+        Mount(API_PREFIX, routes=list(api_routes())),
         *iam_routes.root_routes,  # GET /api/v1/token/inspect: the SDK asks it outside any project
         Mount("/globus-timer", routes=globus_routes),
         *roma_routes,  # ROMA Connect paths start at the root: /v2/{project_id}/fdi/...
