@@ -28,12 +28,14 @@ class IdGenerator:
         self._issued = 0
 
     def new(self) -> int:
-        while True:
+        n = next(self._counter)
+        self._issued = n
+        value = (self._mul * n + self._add) % _MODULUS
+        while not _FLOOR <= value <= MAX_ID:  # rare: the value falls outside CDF's id range
             n = next(self._counter)
             self._issued = n
             value = (self._mul * n + self._add) % _MODULUS
-            if _FLOOR <= value <= MAX_ID:
-                return value
+        return value
 
     def step_of(self, value: int) -> int:
         """The counter step at which this generator issues ``value`` (the inverse of :meth:`new`):

@@ -111,7 +111,10 @@ class ScheduleQueue:
                     elif taken + 1 == len(draining) and (not times or following < times[0]):
                         # The last of its instant and alone at the next one (a lone minutely
                         # schedule): that instant is drained next, without a bucket or heap step.
-                        self._draining, self._draining_at, self._taken = [schedule_id], following, 0
+                        if len(draining) == 1:  # the same one-id list, drained again
+                            self._draining_at, self._taken = following, 0
+                        else:
+                            self._draining, self._draining_at, self._taken = [schedule_id], following, 0
                     else:  # _file, inline: the hot path of time travel
                         bucket = self._buckets.get(following)
                         if bucket is None:

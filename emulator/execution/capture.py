@@ -47,10 +47,12 @@ class CallLog:
         self._piece_chars = 0
         self._partial_ts = 0
         self.closed = False
+        self.written = False  # anything written yet: False means finish() would answer []
 
     def write(self, text: str) -> None:
         if not text or self.closed:  # a thread of the call writing after the call ended
             return
+        self.written = True
         if not self._pieces:
             self._partial_ts = self._now_ms()
         if "\n" not in text:

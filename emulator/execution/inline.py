@@ -126,10 +126,8 @@ class InlineBatch:
             CAPTURE.check_streams(log, streams)
         late = wall_ms > timeout_seconds * 1000
         quiet = failure is None and result is None and not late and threads.started == threads_before
-        if quiet and not log.finish():
-            # Its call stays entered, its log open and empty, for the next run.
-            log.closed = False
-            return None
+        if quiet and not log.written:
+            return None  # its call stays entered, its log open and empty, for the next run
         # The call ends here: leaving detaches every thread this run started, so nothing of it
         # writes into the log once its lines are read.
         self._spare_log = None
