@@ -61,6 +61,16 @@ def family_schema(
     spec.pop("security", None)
     schema = schemathesis.openapi.from_dict(spec).include(operation_id=sorted(wanted))
     schema.app = app
+    without_coverage_phase(schema)
+    return schema
+
+
+def without_coverage_phase(schema: Any) -> Any:
+    """Switch off schemathesis' coverage phase: it builds its boundary cases at collection time, in
+    every xdist worker, running hypothesis hundreds of times per family (91 s and most of a 1.2 GB
+    heap for the time series family alone), and the suite then crawled; the fuzzing phase, with
+    positive and negative cases, is what the conformance tests rely on."""
+    schema.config.phases.coverage.enabled = False
     return schema
 
 

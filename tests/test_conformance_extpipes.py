@@ -1,8 +1,10 @@
 """schemathesis over the official spec's extraction pipeline operations.
 
-``createExtPipes`` and ``updateExtPipes`` are left out: their schemas (a cron-like ``schedule``
-pattern with nested repetitions, e-mail formats, oneOf updates) make hypothesis take minutes per
-case; tests/test_extpipes.py drives both through the SDK, with bad input.
+``createExtPipes``, ``updateExtPipes`` and ``filterExtPipes`` are left out: their schemas (a
+cron-like ``schedule`` pattern with nested repetitions, e-mail formats, oneOf updates) make
+hypothesis take minutes per case (``filterExtPipes`` did so only in the full suite, where it ran
+past every timeout in CI); tests/test_extpipes.py drives all three through the SDK and raw
+requests, with bad input.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ _SDK.extraction_pipelines.runs.create(ExtractionPipelineRunWrite(extpipe_externa
 
 OPERATIONS = [
     "listExtPipes", "deleteExtPipes", "showExtPipe", "byidsExtPipes",
-    "filterExtPipes", "getExtPipeConfigRevision", "createExtPipeConfig", "listExtPipeConfigRevisions",
+    "getExtPipeConfigRevision", "createExtPipeConfig", "listExtPipeConfigRevisions",
     "revertExtPipeConfigRevision", "runs", "createRuns", "filterRuns",
 ]  # fmt: skip
 schema = family_schema(EMU.app, OPERATIONS)
