@@ -109,7 +109,9 @@ class _ThreadRoutedStream(io.TextIOBase):
         return self.wrapped.write(text)  # type: ignore[no-any-return]
 
     def flush(self) -> None:
-        if threading.get_ident() not in self._sinks:
+        # Not the wrapped stream's owner: when the proxy is collected (IOBase closes and flushes
+        # it), the stream it wrapped may be closed already (pytest's capture, at a test's end).
+        if threading.get_ident() not in self._sinks and not getattr(self.wrapped, "closed", False):
             self.wrapped.flush()
 
     def writable(self) -> bool:
