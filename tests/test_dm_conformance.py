@@ -12,7 +12,7 @@ from hypothesis import settings
 from schemathesis.checks import negative_data_rejection, response_schema_conformance
 
 from emulator import FunctionsEmulator
-from tests.conformance_kit import CONFORMANCE_SETTINGS, check_case, family_schema
+from tests.conformance_kit import CONFORMANCE_SETTINGS, CONFORMANCE_TIMEOUT, check_case, family_schema
 
 SCHEMA_OPERATIONS = [
     "ApplySpaces",
@@ -100,7 +100,7 @@ def test_schema_operations_conform(case) -> None:  # type: ignore[no-untyped-def
     check_case(case, excluded_for(case))
 
 
-@pytest.mark.timeout(900)  # generating from the recursive filter schemas is slow on a busy machine
+@CONFORMANCE_TIMEOUT  # generating from the recursive filter schemas is slow on a busy machine
 @INSTANCES.parametrize()
 @FEWEST
 def test_instance_operations_conform(case) -> None:  # type: ignore[no-untyped-def]

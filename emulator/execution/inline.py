@@ -46,6 +46,8 @@ class InlineBatch:
         self._max_log_lines = max_log_lines
         self._ident = threading.get_ident()
         self._overlays: dict[int, dict[str, str]] = {}
+        # The log of the call entered in the capture; not None exactly while a call is entered
+        # (a quiet run leaves it so for the next run; ``leave`` ends it).
         self._spare_log: CallLog | None = None
         self.data = DataCopies()  # fresh copies of schedules' data for the runs of this move
         self._capture = ExitStack()
