@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import threading
 from collections.abc import Iterator
 
@@ -31,10 +32,14 @@ class ScheduleQueue:
         self._draining_at = -1
         self._taken = 0
         self._lock = threading.Lock()  # never re-entered: run-time iterators are pure cron arithmetic
+        # Counts additions (and resets): a taker of runs stops when it changes, since a schedule
+        # added meanwhile may be due before the runs it still holds.
+        self.version = 0
 
     def add(self, project: str, schedule_id: int, runs: Iterator[int]) -> None:
         """Start firing a schedule at the times ``runs`` yields (in increasing order)."""
         with self._lock:
+            self.version += 1
             self._runs[schedule_id] = (runs, project)
             due = next(runs, None)
             if due is None:
@@ -59,6 +64,7 @@ class ScheduleQueue:
 
     def reset(self) -> None:
         with self._lock:
+            self.version += 1
             self._times.clear()
             self._buckets.clear()
             self._runs.clear()
@@ -86,20 +92,31 @@ class ScheduleQueue:
     def pop_due(self, until_ms: int) -> tuple[int, int, str] | None:
         """Take the earliest run due at or before ``until_ms`` (and queue that schedule's next run):
         ``(due_ms, schedule_id, project)``, or None when nothing is due."""
+        taken = self.take_due(until_ms, 1)
+        return taken[0] if taken else None
+
+    def take_due(self, until_ms: int, limit: int) -> list[tuple[int, int, str]]:
+        """Take up to ``limit`` of the earliest runs due at or before ``until_ms``, in order, as
+        that many ``pop_due`` would (each schedule's next run queued): one lock for the lot, the
+        hot path of time travel. A taker that must stop early (the queue changed: ``version``)
+        hands the runs it did not make back with ``put_back``."""
+        out: list[tuple[int, int, str]] = []
+        append = out.append
+        left = limit
         with self._lock:
-            runs, times = self._runs, self._times
-            while True:
+            runs, times, buckets = self._runs, self._times, self._buckets
+            while left:
                 draining = self._draining
                 taken = self._taken
                 if taken < len(draining):
                     due = self._draining_at
                     if times and times[0] < due:  # filed meanwhile, earlier: put the rest back
-                        self._buckets[due] = draining[taken:]
+                        buckets[due] = draining[taken:]
                         _heappush(times, due)
                         self._draining, self._draining_at, self._taken = [], -1, 0
                         continue
                     if due > until_ms:
-                        return None
+                        break
                     schedule_id = draining[taken]
                     self._taken = taken + 1
                     entry = runs.get(schedule_id)
@@ -116,16 +133,51 @@ class ScheduleQueue:
                         else:
                             self._draining, self._draining_at, self._taken = [schedule_id], following, 0
                     else:  # _file, inline: the hot path of time travel
-                        bucket = self._buckets.get(following)
+                        bucket = buckets.get(following)
                         if bucket is None:
-                            self._buckets[following] = [schedule_id]
+                            buckets[following] = [schedule_id]
                             _heappush(times, following)
                         else:
                             bucket.append(schedule_id)
-                    return due, schedule_id, entry[1]
+                    append((due, schedule_id, entry[1]))
+                    left -= 1
+                    continue
                 if not times or times[0] > until_ms:
-                    return None
+                    break
                 due = _heappop(times)
-                bucket = self._buckets.pop(due)
+                bucket = buckets.pop(due)
                 bucket.sort()
                 self._draining, self._draining_at, self._taken = bucket, due, 0
+        return out
+
+    def put_back(self, taken: list[tuple[int, int, str]]) -> None:
+        """Queue again runs that ``take_due`` gave and that were not made, as if never taken: each
+        schedule's next queued run is unqueued and its runs continue from the earliest given back.
+        Rare (a schedule was added while taken runs were being made), so it may search."""
+        with self._lock:
+            given: dict[int, list[int]] = {}
+            projects: dict[int, str] = {}
+            for due, schedule_id, project in taken:
+                given.setdefault(schedule_id, []).append(due)
+                projects[schedule_id] = project
+            for schedule_id, instants in given.items():
+                entry = self._runs.get(schedule_id)
+                queued = self._unfile(schedule_id) if entry is not None else None
+                later = iter(()) if entry is None else entry[0]
+                instants.sort()
+                rest = instants[1:] + ([queued] if queued is not None else [])
+                self._runs[schedule_id] = (itertools.chain(rest, later), projects[schedule_id])
+                self._file(schedule_id, instants[0])
+            self.version += 1
+
+    def _unfile(self, schedule_id: int) -> int | None:
+        """Take a schedule's queued instant out of the draining list or its bucket; answers it."""
+        draining = self._draining
+        if schedule_id in draining[self._taken :]:
+            draining.remove(schedule_id)  # ids are unique in a list, and not among the taken
+            return self._draining_at
+        for due, bucket in self._buckets.items():
+            if schedule_id in bucket:
+                bucket.remove(schedule_id)  # an empty bucket is dropped when its instant comes
+                return due
+        return None

@@ -276,6 +276,36 @@ def test_a_handler_that_creates_a_schedule_affects_later_runs(
     assert [(c.scheduled_time - START_MS) // MINUTE for c in calls] == [30, 40, 50, 60]
 
 
+def test_a_schedule_made_mid_move_interleaves_with_runs_already_due(
+    emu: FunctionsEmulator, client: CogniteClient
+) -> None:
+    """Time travel takes due runs from the queue in batches; a schedule a handler creates meanwhile
+    must still fire in time order among the runs the batch held (they are given back)."""
+
+    def handle():
+        return None
+
+    minutely = emu.deploy(function_handle=handle, external_id="quiet").id
+
+    def handle(client, data, function_call_info):  # type: ignore[no-redef]  # the deployed name
+        if data.get("spawn"):
+            client.functions.schedules.create(
+                name="child", cron_expression="*/5 * * * *", function_id=function_call_info["function_id"]
+            )
+
+    spawning = emu.deploy(function_handle=handle, external_id="spawner").id
+    make(client, minutely, "* * * * *")
+    make(client, spawning, "30 0 * * *", data={"spawn": True})
+    calls = emu.clock.advance(hours=1)
+    order = [(c.scheduled_time, c.schedule_id) for c in calls]
+    assert order == sorted(order)
+    child = [c for c in calls if c.function_id == spawning and c.scheduled_time != START_MS + 30 * MINUTE]
+    assert [(c.scheduled_time - START_MS) // MINUTE for c in child] == [35, 40, 45, 50, 55, 60]
+    assert sum(c.function_id == minutely for c in calls) == 60
+    listed = client.functions.calls.list(function_id=minutely, limit=-1)
+    assert len(listed) == 60 and all(c.status == "Completed" for c in listed)
+
+
 def test_failed_scheduled_run_is_recorded(emu: FunctionsEmulator, client: CogniteClient) -> None:
     def handle():
         raise RuntimeError("scheduled boom")

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import emulator.cron as cron
 from emulator import FunctionsEmulator
 from emulator.execution.data_copies import DataCopies
+from emulator.ids import IdGenerator
 from emulator.schedule_queue import ScheduleQueue
 
 UTC = timezone.utc  # datetime.UTC is new in Python 3.11
@@ -287,6 +288,54 @@ OPS = st.lists(
 )
 
 
+TAKE_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.lists(st.integers(0, 40), min_size=0, max_size=6)),
+        st.tuples(st.just("remove"), st.integers(0, 30)),
+        # take up to `limit` runs due by `until`, then give back all but the first `made`
+        st.tuples(st.just("take"), st.tuples(st.integers(0, 60), st.integers(1, 8), st.integers(0, 8))),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TAKE_OPS)
+def test_schedule_queue_takes_and_gives_back_what_a_sorted_model_pops(
+    ops: list[tuple[str, Any]],
+) -> None:
+    """``take_due`` gives the runs repeated pops would, in order; runs given back with
+    ``put_back`` (a taker stopped early) come again, in order, as if never taken."""
+    queue = ScheduleQueue()
+    model: dict[int, list[int]] = {}
+    made_schedules = 0
+    for op, arg in ops:
+        if op == "add":
+            made_schedules += 1
+            sid, times = 1000 + made_schedules * 7 % 31 * 100 + made_schedules, sorted(set(arg))
+            queue.add("p", sid, iter(list(times)))
+            if times:
+                model[sid] = times
+        elif op == "remove":
+            ids = sorted(model)
+            if ids:
+                sid = ids[arg % len(ids)]
+                queue.remove(sid)
+                del model[sid]
+        else:
+            until, limit, made = arg
+            expected = sorted((t, sid) for sid, times in model.items() for t in times if t <= until)
+            got = queue.take_due(until, limit)
+            assert [g[:2] for g in got] == expected[:limit]
+            queue.put_back(got[made:])
+            for due, sid, _ in got[:made]:
+                model[sid].remove(due)
+                if not model[sid]:
+                    del model[sid]
+        nxt = min((times[0] for times in model.values()), default=None)
+        assert queue.next_due_ms() == nxt
+
+
 @settings(max_examples=300, deadline=None)
 @given(OPS)
 def test_schedule_queue_pops_what_a_sorted_model_pops(ops: list[tuple[str, Any]]) -> None:
@@ -319,3 +368,15 @@ def test_schedule_queue_pops_what_a_sorted_model_pops(ops: list[tuple[str, Any]]
                     del model[expected[1]]
         nxt = min((times[0] for times in model.values()), default=None)
         assert queue.next_due_ms() == nxt
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**20), st.lists(st.integers(0, 300), max_size=5))
+def test_ids_taken_in_a_batch_are_the_ids_new_gives(seed: int, sizes: list[int]) -> None:
+    """A batch of scheduled runs takes its call ids at once: the same ids, in the same order, as
+    one ``new`` per run (unique, in CDF's range), and the generator goes on from there."""
+    one_by_one, batched = IdGenerator(seed), IdGenerator(seed)
+    for size in sizes:
+        assert batched.take(size) == [one_by_one.new() for _ in range(size)]
+        assert batched.issued == one_by_one.issued
+    assert batched.new() == one_by_one.new()

@@ -45,7 +45,11 @@ class InlineBatch:
         self._now_ms = now_ms
         self._max_log_lines = max_log_lines
         self._ident = threading.get_ident()
-        self._overlays: dict[int, dict[str, str]] = {}
+        # Each function's (folder, environment overlay, folder descriptor), made on its first run.
+        self._seats: dict[int, tuple[Any, dict[str, str], int]] = {}
+        self._descriptors: list[int] = []
+        self._overlays_by_thread = ROUTING.overlays
+        self._function: FunctionRecord | None = None  # whose seat this thread is in
         # The log of the call entered in the capture; not None exactly while a call is entered
         # (a quiet run leaves it so for the next run; ``leave`` ends it).
         self._spare_log: CallLog | None = None
@@ -63,41 +67,44 @@ class InlineBatch:
         self._folder: object = None
         self._home: str | None = None
         self._detached = False
-        self._folders: dict[int, int] = {}  # each function's folder: a descriptor, or -1 (by path)
         self.wall_ms = 0.0  # what the last run took, real milliseconds
 
     def enter(self, function: FunctionRecord) -> None:
         """Make this thread see ``function``'s environment overlay, in its folder."""
-        overlay = self._overlays.get(function.id)
-        if overlay is None:
-            overlay = self._overlays[function.id] = ROUTING.fresh(function.env_vars)
+        seat = self._seats.get(function.id)
+        if seat is None or seat[0] is not function.code.root:
+            seat = self._seats[function.id] = self._seat(function)
+        root, overlay, folder = seat
         if overlay is not self._current:
-            ROUTING.use(overlay)
+            self._overlays_by_thread[self._ident] = overlay  # ROUTING.use, for this one thread
             self._current = overlay
-        root = function.code.root
         if root is not self._folder:
             if self._folder is None:
                 self._home = DIRECTORIES.current()
                 self._detached = DIRECTORIES.detach()
             if self._detached:  # DIRECTORIES.enter, without its per-call checks (one thread)
-                self._chdir(function.id, root)
+                if folder >= 0:
+                    os.fchdir(folder)
+                else:
+                    os.chdir(root)
             self._folder = root
+        self._function = function
 
-    def _chdir(self, function_id: int, root: Any) -> None:
-        # A path lookup per switch costs more than the rest of a run; a directory descriptor,
-        # opened once per function in the move (a bounded number: each holds a file descriptor),
-        # makes the switch one fchdir.
-        folder = self._folders.get(function_id)
-        if folder is None:
+    def _seat(self, function: FunctionRecord) -> tuple[Any, dict[str, str], int]:
+        """A function's place in this move: its folder, its environment overlay, and a descriptor
+        of the folder. A path lookup per switch costs more than the rest of a run; a descriptor,
+        opened once per function in the move (a bounded number: each holds a file descriptor),
+        makes the switch one fchdir (-1: by path)."""
+        root = function.code.root
+        overlay = ROUTING.fresh(function.env_vars)
+        folder = -1
+        if len(self._descriptors) < 64:
             try:
-                folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY) if len(self._folders) < 64 else -1
+                folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+                self._descriptors.append(folder)
             except OSError:
                 folder = -1
-            self._folders[function_id] = folder
-        if folder >= 0:
-            os.fchdir(folder)
-        else:
-            os.chdir(root)
+        return root, overlay, folder
 
     def run(
         self, function: FunctionRecord, kwargs: dict[str, Any], timeout_seconds: float, limits: Limits
@@ -106,7 +113,7 @@ class InlineBatch:
         case, spelled out so that it costs no objects: it returned None, in time, writing nothing.
         ``wall_ms`` is then what the run took (real milliseconds, the dashboard's wall time)."""
         code: LoadedCode = function.code
-        if self._overlays.get(function.id) is not self._current or code.root is not self._folder:
+        if function is not self._function:
             self.enter(function)
         log = self._spare_log
         ident = self._ident
@@ -152,6 +159,7 @@ class InlineBatch:
         """Make this thread see the neutral overlay again, with no call entered (control leaves
         the batch's runs: what runs next in this thread is not a handler)."""
         self.leave()
+        self._function = None
         if self._current is not self._between:
             ROUTING.use(self._between)
             self._current = self._between
@@ -160,8 +168,8 @@ class InlineBatch:
         self.between()
         if self._folder is not None:
             DIRECTORIES.restore(self._home)
-        for folder in self._folders.values():
-            if folder >= 0:
-                os.close(folder)
-        self._folders.clear()
+        for folder in self._descriptors:
+            os.close(folder)
+        self._descriptors.clear()
+        self._seats.clear()
         self._capture.close()
