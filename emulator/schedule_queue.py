@@ -35,6 +35,8 @@ class ScheduleQueue:
         # Counts additions (and resets): a taker of runs stops when it changes, since a schedule
         # added meanwhile may be due before the runs it still holds.
         self.version = 0
+        # Counts removals (and resets): a taker that remembers schedules looks them up again.
+        self.removals = 0
 
     def add(self, project: str, schedule_id: int, runs: Iterator[int]) -> None:
         """Start firing a schedule at the times ``runs`` yields (in increasing order)."""
@@ -60,11 +62,13 @@ class ScheduleQueue:
 
     def remove(self, schedule_id: int) -> None:
         with self._lock:
+            self.removals += 1
             self._runs.pop(schedule_id, None)  # its id is skipped when its turn comes
 
     def reset(self) -> None:
         with self._lock:
             self.version += 1
+            self.removals += 1
             self._times.clear()
             self._buckets.clear()
             self._runs.clear()

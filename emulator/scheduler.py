@@ -115,6 +115,7 @@ class Scheduler:
         self._context = context
         self._queue = context.schedules
         self._batch: InlineBatch | None = None
+        self._batching = False  # inside batch(): the InlineBatch is made at the first run
 
     # --- the TimerSource protocol --------------------------------------------------------------------
     def next_due_ms(self) -> int | None:
@@ -133,10 +134,15 @@ class Scheduler:
         The hot loop of time travel: what a run costs must not depend on how many schedules,
         functions or past calls there are (one O(log n) heap step, dict lookups, one record).
         """
-        if self._batch is None:  # fired outside Timeline.fire_due: a one-off batch
-            with self.batch():
-                self.fire_until(target_ms, fired)
-            return
+        if self._batch is None:
+            if not self._batching:  # fired outside Timeline.fire_due: a one-off batch
+                with self.batch():
+                    self.fire_until(target_ms, fired)
+                return
+            due = self._queue.next_due_ms()
+            if due is None or due > target_ms:
+                return  # nothing due: a move with no runs opens no capture
+            self._batch = InlineBatch(self._context.clock.now_ms, self._context.limits.max_log_lines)
         runs = ScheduledRuns(self._context, self._batch)
         try:
             if isinstance(fired, FiredLog):  # the common collector: its deque, counted once
@@ -148,16 +154,19 @@ class Scheduler:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Keep one capture/environment context open across the runs of one clock move."""
-        if self._batch is not None:
+        """Keep one capture/environment context open across the runs of one clock move; it is
+        opened at the move's first run (a move with none, the common test step, pays nothing)."""
+        if self._batching:
             yield
             return
-        self._batch = InlineBatch(self._context.clock.now_ms, self._context.limits.max_log_lines)
+        self._batching = True
         try:
             yield
         finally:
+            self._batching = False
             batch, self._batch = self._batch, None
-            batch.close()
+            if batch is not None:
+                batch.close()
 
     def fire_due(self, timeline: Timeline, target_ms: int) -> FiredCalls:
         """Move ``timeline`` to ``target_ms`` (every source's runs, in time order) and answer the

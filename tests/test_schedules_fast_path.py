@@ -149,6 +149,72 @@ def test_a_quiet_run_between_loud_ones_has_no_logs(emu: FunctionsEmulator, any_c
     assert all(c.status == "Completed" for c in calls)
 
 
+def test_a_run_that_replaces_stdout_is_told_and_the_next_quiet_run_is_clean(
+    emu: FunctionsEmulator, any_client: CogniteClient
+) -> None:
+    """The hot loop's quiet test also checks that ``sys.stdout`` is still the capture's: a run that
+    replaced it (returning None, writing nothing the capture saw) gets the emulator's note in its
+    log, the proxy is put back, and the quiet runs around it have no logs."""
+
+    def handle(function_call_info):
+        import io
+        import sys
+
+        minute = (function_call_info["scheduled_time"] - 1767225600000) // 60000
+        if minute == 2:
+            sys.stdout = io.StringIO()
+        print("unseen" if minute == 2 else "", end="")
+        return None
+
+    before = sys.stdout
+    fid = emu.deploy(function_handle=handle).id
+    any_client.functions.schedules.create(name="m", cron_expression="* * * * *", function_id=fid)
+    calls = emu.clock.advance(minutes=4)
+    logs = [
+        [e.message for e in any_client.functions.calls.get_logs(call_id=c.id, function_id=fid)] for c in calls
+    ]
+    assert [len(lines) for lines in logs] == [0, 1, 0, 0]
+    assert "replaced sys.stdout" in logs[1][0]
+    assert sys.stdout is before and all(c.status == "Completed" for c in calls)
+
+
+@pytest.mark.parametrize("act", ["delete the function", "revoke the session"])
+def test_what_a_handler_does_mid_move_reaches_the_quiet_runs_after_it(
+    emu: FunctionsEmulator, client: CogniteClient, act: str
+) -> None:
+    """The hot loop looks a schedule's function and session up once per move; a handler that
+    deletes that function, or revokes that session, mid-move still stops (or fails) its later runs."""
+
+    def handle():
+        return None
+
+    quiet = emu.deploy(function_handle=handle, external_id="quiet").id
+    made = client.functions.schedules.create(name="q", cron_expression="* * * * *", function_id=quiet)
+
+    def handle(client, data):  # type: ignore[no-redef]  # the deployed name
+        if data["act"] == "delete the function":
+            client.functions.delete(id=data["quiet"])
+        else:
+            client.iam.sessions.revoke(data["session"])
+
+    acting = emu.deploy(function_handle=handle, external_id="acting").id
+    client.functions.schedules.create(
+        name="k",
+        cron_expression="30 0 * * *",
+        function_id=acting,
+        data={"act": act, "quiet": quiet, "session": made.session_id},
+    )
+    calls = emu.clock.advance(hours=1)
+    minutes = [((c.scheduled_time - START_MS) // MINUTE, c.status) for c in calls if c.function_id == quiet]
+    done = [m for m, status in minutes if status == "Completed"]
+    assert done == list(range(1, len(done) + 1)) and len(done) in (29, 30)
+    if act == "delete the function":
+        assert len(minutes) == len(done)
+    else:
+        failed = [m for m, status in minutes if status == "Failed"]
+        assert failed == list(range(len(done) + 1, 61))
+
+
 def test_a_thread_a_quiet_run_started_never_writes_into_a_later_run(
     emu: FunctionsEmulator, any_client: CogniteClient, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,8 @@ Anything nested is still parsed each time.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 _IMMUTABLE = (str, int, float, bool, type(None))
@@ -33,3 +35,14 @@ class DataCopies:
             self._flat[data_json] = flat
             return dict(parsed) if flat is not None else parsed
         return dict(flat) if flat is not None else json.loads(data_json)
+
+    def maker(self, data_json: str | None) -> Callable[[], Any]:
+        """What makes a fresh ``data`` for each run of a schedule with this JSON text (``{}`` for
+        none): a C-level copy of the parsed dict when it is flat, a parse each time otherwise."""
+        if not data_json:
+            return dict
+        self.fresh(data_json)  # parses it once, and learns whether it is flat
+        flat = self._flat[data_json]
+        if flat is not None:
+            return partial(dict, flat)
+        return partial(json.loads, data_json)

@@ -50,6 +50,7 @@ class InlineBatch:
         self._descriptors: list[int] = []
         self._overlays_by_thread = ROUTING.overlays
         self._function: FunctionRecord | None = None  # whose seat this thread is in
+        self._quiet: dict[int, QuietRun] = {}  # each function's handler as last set up to run
         # The log of the call entered in the capture; not None exactly while a call is entered
         # (a quiet run leaves it so for the next run; ``leave`` ends it).
         self._spare_log: CallLog | None = None
@@ -106,47 +107,81 @@ class InlineBatch:
                 folder = -1
         return root, overlay, folder
 
+    def quiet_run(self, function: FunctionRecord, timeout_seconds: float) -> QuietRun:
+        """Set this thread up to run ``function``'s handler (its seat, a call entered in the log
+        capture) and answer what a caller's loop needs to run it and tell a quiet run; valid until
+        ``settle``, ``leave`` or ``between``, or another function's run."""
+        if function is not self._function:
+            self.enter(function)
+        log = self._spare_log
+        if log is None:  # the previous run wrote lines or started threads: a new call log
+            log = self._spare_log = CallLog(self._now_ms, self._max_log_lines)
+            CAPTURE.enter_call(self._ident, log)
+        # Kept per function: runs of a thousand schedules alternate between functions.
+        quiet = self._quiet.get(function.id)
+        if (
+            quiet is None
+            or quiet.function is not function
+            or quiet.log is not log
+            or quiet.stdout is not sys.stdout
+            or quiet.stderr is not sys.stderr
+            or quiet.timeout_seconds != timeout_seconds
+        ):
+            quiet = self._quiet[function.id] = QuietRun(
+                function, log, CAPTURE.threads, sys.stdout, sys.stderr, timeout_seconds
+            )
+        return quiet
+
+    def settle(
+        self,
+        quiet: QuietRun,
+        result: Any,
+        failure: BaseException | None,
+        wall_ms: float,
+        threads_before: int,
+        limits: Limits,
+    ) -> Outcome | None:
+        """How a run made with ``quiet`` ended: None if it was quiet after all (its call stays
+        entered for the next run), else its outcome, the call ended. Invalidates ``quiet``."""
+        log = quiet.log
+        streams = (quiet.stdout, quiet.stderr)
+        if sys.stdout is not streams[0] or sys.stderr is not streams[1]:
+            CAPTURE.check_streams(log, streams)
+        late = wall_ms > quiet.timeout_ms
+        calm = failure is None and result is None and not late and quiet.threads.started == threads_before
+        if calm and not log.written:
+            return None  # its call stays entered, its log open and empty, for the next run
+        # The call ends here: leaving detaches every thread this run started, so nothing of it
+        # writes into the log once its lines are read.
+        self._spare_log = None
+        CAPTURE.leave_call(self._ident)
+        logs = log.finish()
+        if failure is not None:
+            return failed_outcome(failure, logs)
+        if late:
+            return timeout_outcome(quiet.timeout_seconds, logs)
+        return returned_outcome(result, logs, limits.response_bytes)
+
     def run(
         self, function: FunctionRecord, kwargs: dict[str, Any], timeout_seconds: float, limits: Limits
     ) -> Outcome | None:
         """Run one handler inline with the batch's context; never raises. ``None`` is the common
         case, spelled out so that it costs no objects: it returned None, in time, writing nothing.
-        ``wall_ms`` is then what the run took (real milliseconds, the dashboard's wall time)."""
-        code: LoadedCode = function.code
-        if function is not self._function:
-            self.enter(function)
-        log = self._spare_log
-        ident = self._ident
-        if log is None:  # the previous run wrote lines or started threads: a new call log
-            log = self._spare_log = CallLog(self._now_ms, self._max_log_lines)
-            CAPTURE.enter_call(ident, log)
-        streams = (sys.stdout, sys.stderr)
-        threads = CAPTURE.threads
-        threads_before = threads.started
+        ``wall_ms`` is then what the run took (real milliseconds, the dashboard's wall time).
+        The hot loop of time travel makes the same steps itself (``quiet_run``, the handler, the
+        quiet test, ``settle``), without a call per run."""
+        quiet = self.quiet_run(function, timeout_seconds)
+        threads_before = quiet.threads.started
         started = perf_counter()
         failure: BaseException | None = None
+        result = None
         try:
-            result = code.handle(**kwargs)
+            result = quiet.handle(**kwargs)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt must not reach the test process
             failure = exc
         # Unrounded: the dashboard rounds what it shows.
         self.wall_ms = wall_ms = (perf_counter() - started) * 1000
-        if sys.stdout is not streams[0] or sys.stderr is not streams[1]:
-            CAPTURE.check_streams(log, streams)
-        late = wall_ms > timeout_seconds * 1000
-        quiet = failure is None and result is None and not late and threads.started == threads_before
-        if quiet and not log.written:
-            return None  # its call stays entered, its log open and empty, for the next run
-        # The call ends here: leaving detaches every thread this run started, so nothing of it
-        # writes into the log once its lines are read.
-        self._spare_log = None
-        CAPTURE.leave_call(ident)
-        logs = log.finish()
-        if failure is not None:
-            return failed_outcome(failure, logs)
-        if late:
-            return timeout_outcome(timeout_seconds, logs)
-        return returned_outcome(result, logs, limits.response_bytes)
+        return self.settle(quiet, result, failure, wall_ms, threads_before, limits)
 
     def leave(self) -> None:
         """End the call a quiet run kept entered: the emulator's own code runs next in this thread
@@ -173,3 +208,31 @@ class InlineBatch:
         self._descriptors.clear()
         self._seats.clear()
         self._capture.close()
+
+
+class QuietRun:
+    """A function's handler set up to run inline (``InlineBatch.quiet_run``), with what tells a
+    quiet run: one that returned None within ``timeout_ms``, wrote nothing to ``log``, started no
+    thread (``threads.started`` unchanged) and left ``sys.stdout``/``sys.stderr`` in place. Its
+    call stays entered for the next run; any other run goes to ``InlineBatch.settle``."""
+
+    __slots__ = ("function", "handle", "log", "stderr", "stdout", "threads", "timeout_ms", "timeout_seconds")
+
+    def __init__(
+        self,
+        function: FunctionRecord,
+        log: CallLog,
+        threads: Any,
+        stdout: Any,
+        stderr: Any,
+        timeout_seconds: float,
+    ) -> None:
+        self.function = function
+        code: LoadedCode = function.code
+        self.handle = code.handle
+        self.log = log
+        self.threads = threads
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timeout_seconds = timeout_seconds
+        self.timeout_ms = timeout_seconds * 1000

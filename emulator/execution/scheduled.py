@@ -12,13 +12,17 @@ of a scheduled run; tests/test_schedules_fast_path.py checks both give the same 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from time import perf_counter
 from typing import Any
 
 from emulator.context import Context
-from emulator.execution.inline import InlineBatch
+from emulator.execution.data_copies import DataCopies
+from emulator.execution.inline import InlineBatch, QuietRun
+from emulator.execution.outcomes import returned_outcome
 from emulator.execution.pipeline import close, run_scheduled, trim
-from emulator.state import CallRecord, Store
+from emulator.state import CallRecord, FunctionRecord, ScheduleRecord, SessionRecord, Store
 
 # Runs taken from the queue at a time: one lock and one id step each; small enough that a batch
 # given back (a schedule added meanwhile) costs little.
@@ -46,17 +50,22 @@ class ScheduledRuns:
         handler's: what a run costs must not depend on how many schedules, functions or past calls
         there are. Runs are taken from the queue ``_BATCH`` at a time with their ids (one lock and
         one id step for the lot); when the queue changes meanwhile (a schedule added: it may be due
-        before the runs still held), the runs not made go back and the rest is taken afresh.
+        before the runs still held), the runs not made go back and the rest is taken afresh. What
+        a schedule's runs share (its function, session, code, how its arguments are made) is
+        looked up once per move (``_plan``), again after any schedule is removed.
         """
         context, batch = self._context, self._batch
         queue = context.schedules
         take, step_to, store_of = queue.take_due, self._clock.step_to, context.backend.store
-        take_ids, clock, limits = self._take_ids, self._clock, self._limits
-        publish = self._publish
+        take_ids, clock, limits, settings = self._take_ids, self._clock, self._limits, self._settings
+        publish, plan_of = self._publish, self._plan
         at = None
         count = 0
         project_of_store, store = None, Store("")  # no project yet: replaced before a first run
         made: list[CallRecord] = []  # this batch's records of quiet runs, not yet in the store
+        quiet: QuietRun | None = None  # the handler set up to run, while runs stay quiet
+        plans: dict[int, _Plan | None] = {}  # schedule id -> what its runs share (None: none run)
+        removals = queue.removals
         while True:
             runs = take(target_ms, _BATCH)
             if not runs:
@@ -69,6 +78,9 @@ class ScheduledRuns:
                     if queue.version != version:
                         queue.put_back(runs[position:])
                         break
+                    if queue.removals != removals:  # a schedule (or function) was deleted
+                        plans.clear()
+                        removals = queue.removals
                     if due_ms != at:  # a thousand schedules due at one instant move the clock once
                         step_to(due_ms)
                         at = due_ms
@@ -76,27 +88,26 @@ class ScheduledRuns:
                         if made:
                             publish(store, made)
                         store, project_of_store = store_of(project), project
-                    schedule = store.schedules.get(schedule_id)
-                    if schedule is None:
-                        continue
-                    function = store.functions.get(schedule.function_id)
-                    if function is None:
+                    try:
+                        plan = plans[schedule_id]
+                    except KeyError:
+                        plan = plans[schedule_id] = plan_of(store, schedule_id)
+                    if plan is None:  # deleted
                         continue
                     count += 1
-                    session = store.sessions.get(schedule.session_id)
-                    settings = self._settings
-                    code = function.code
+                    function, code = plan.function, plan.code
                     if (
-                        code is None
-                        or session is None
-                        or session.status != "ACTIVE"
+                        not plan.inline
+                        or function.code is not code
                         or function.status != "Ready"
+                        or plan.session.status != "ACTIVE"
                         or settings.isolation == "process"
                         or clock.mode != "virtual"
-                        or "client" in code.params
                     ):
                         if made:  # the handler may read the calls before it
                             publish(store, made)
+                        quiet = None  # run_scheduled ends the call a quiet run left entered
+                        schedule = plan.schedule
                         append((project, run_scheduled(context, store, schedule, function, due_ms, batch)))
                         continue
                     # positional, every field: id, function_id, status, start_time, end_time, error,
@@ -104,51 +115,81 @@ class ScheduledRuns:
                     # data_json (the schedule's own string: the dashboard's)
                     record = CallRecord(
                         call_id,
-                        function.id,
+                        plan.function_id,
                         "Running",
                         due_ms,
                         None,
                         None,
                         schedule_id,
                         due_ms,
-                        schedule.session_id,
+                        plan.session_id,
                         None,
                         False,
                         (),
-                        schedule.data_json,
+                        plan.data_json,
                     )
                     made.append(record)
                     function.last_called = due_ms
                     append((project, record))
                     kwargs: dict[str, Any] = {}
-                    params = code.params
-                    if params:
-                        if "data" in params:
-                            data_json = schedule.data_json
-                            kwargs["data"] = batch.data.fresh(data_json) if data_json else {}
-                        if "secrets" in params:
-                            kwargs["secrets"] = dict(function.secrets)
-                        if "function_call_info" in params:
-                            kwargs["function_call_info"] = {
-                                "function_id": function.id,
-                                "call_id": call_id,
-                                "schedule_id": schedule_id,
-                                "scheduled_time": due_ms,
-                            }
-                    outcome = batch.run(function, kwargs, settings.timeout_seconds, limits)
-                    record.wall_ms = batch.wall_ms
-                    if outcome is not None:
-                        publish(store, made)
-                        close(context, store, record, outcome, due_ms, False)
+                    if plan.data is not None:
+                        kwargs["data"] = plan.data()
+                    if plan.secrets:
+                        kwargs["secrets"] = dict(function.secrets)
+                    if plan.info:
+                        kwargs["function_call_info"] = {
+                            "function_id": plan.function_id,
+                            "call_id": call_id,
+                            "schedule_id": schedule_id,
+                            "scheduled_time": due_ms,
+                        }
+                    # batch.run, inline (InlineBatch.run has the same steps): a quiet run costs
+                    # the handler, two clock reads and the checks that it was quiet.
+                    if quiet is None or quiet.function is not function:
+                        quiet = batch.quiet_run(function, settings.timeout_seconds)
+                    threads_before = quiet.threads.started
+                    started = perf_counter()
+                    failure = result = None
+                    try:
+                        result = quiet.handle(**kwargs)
+                    except BaseException as exc:  # nothing a handler raises reaches the test process
+                        failure = exc
+                    record.wall_ms = wall_ms = (perf_counter() - started) * 1000
+                    if (
+                        result is None
+                        and failure is None
+                        and wall_ms <= quiet.timeout_ms
+                        and quiet.threads.started == threads_before
+                        and not quiet.log.written
+                        and sys.stdout is quiet.stdout
+                        and sys.stderr is quiet.stderr
+                    ):
+                        # Completed with no response and no logs: every field before the status,
+                        # as close() does.
+                        record.end_time = due_ms
+                        record.has_response = True
+                        record.status = "Completed"
                         continue
-                    # Completed with no response and no logs: every field before the status, as
-                    # close() does.
-                    record.end_time = due_ms
-                    record.has_response = True
-                    record.status = "Completed"
+                    outcome = batch.settle(quiet, result, failure, wall_ms, threads_before, limits)
+                    quiet = None
+                    if outcome is None:
+                        outcome = returned_outcome(None, [], limits.response_bytes)
+                    publish(store, made)
+                    close(context, store, record, outcome, due_ms, False)
             finally:
                 if made:
                     publish(store, made)
+
+    def _plan(self, store: Store, schedule_id: int) -> _Plan | None:
+        """What the runs of a schedule share in this move, or None when it (or its function) is gone."""
+        schedule = store.schedules.get(schedule_id)
+        if schedule is None:
+            return None
+        function = store.functions.get(schedule.function_id)
+        if function is None:
+            return None
+        session = store.sessions.get(schedule.session_id)
+        return _Plan(schedule, function, session, self._batch.data)
 
     def _publish(self, store: Store, made: list[CallRecord]) -> None:
         """Put ``made`` (records of runs already made, in order) into ``store`` under one lock, and
@@ -164,3 +205,44 @@ class ScheduledRuns:
             if kept is not None and len(calls) > kept:
                 trim(store, kept)
         made.clear()
+
+
+class _Plan:
+    """A schedule's runs in one move: its records, its function and session (whose status is read
+    at each run) and how its arguments are made. ``inline`` is False when its runs take the
+    general path (no session, no code yet, or a ``client`` argument to build)."""
+
+    __slots__ = (
+        "code",
+        "data",
+        "data_json",
+        "function",
+        "function_id",
+        "info",
+        "inline",
+        "schedule",
+        "secrets",
+        "session",
+        "session_id",
+    )
+
+    def __init__(
+        self,
+        schedule: ScheduleRecord,
+        function: FunctionRecord,
+        session: SessionRecord | None,
+        data: DataCopies,
+    ) -> None:
+        self.schedule = schedule
+        self.function = function
+        self.function_id = function.id
+        self.session_id = schedule.session_id
+        self.data_json = schedule.data_json
+        code = self.code = function.code
+        params: tuple[str, ...] = () if code is None else code.params
+        self.inline = code is not None and session is not None and "client" not in params
+        # A revoked session is still this object: its status is read at each run.
+        self.session: Any = session
+        self.data = data.maker(schedule.data_json) if "data" in params else None
+        self.secrets = "secrets" in params
+        self.info = "function_call_info" in params
