@@ -24,6 +24,7 @@ from emulator.resources.schedules import routes as schedules
 from emulator.resources.sessions import routes as sessions
 from emulator.roma.admin import routes as roma_admin_routes
 from emulator.roma.routes import routes as roma_routes
+from emulator.routing import FamilyMount
 from emulator.ui import routes as ui
 
 API_PREFIX = "/api/v1/projects/{project}"
@@ -56,7 +57,7 @@ def build_app(context: Context) -> Starlette:
         *ui.routes,  # the dashboard; before the /_emulator Mount, which would shadow it
         seed_admin.route,  # POST /_emulator/seed, before the /_emulator Mount
         Mount("/_emulator", routes=[*roma_admin_routes, *admin.routes]),
-        Mount(API_PREFIX, routes=list(api_routes())),
+        FamilyMount(API_PREFIX, api_routes()),  # one Router per resource family
         *iam_routes.root_routes,  # GET /api/v1/token/inspect: the SDK asks it outside any project
         Mount("/globus-timer", routes=globus_routes),
         *roma_routes,  # ROMA Connect paths start at the root: /v2/{project_id}/fdi/...

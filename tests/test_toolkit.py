@@ -213,3 +213,13 @@ def test_a_project_path_the_emulator_does_not_serve_answers_in_cdfs_error_shape(
     with pytest.raises(CogniteAPIError) as caught:
         any_client.get(f"/api/v1/projects/{project}")
     assert caught.value.code == 404 and "No such route" in caught.value.message
+
+
+@pytest.mark.parametrize("path", ["/functions/", "/timeseries/", "/raw/dbs/"])
+def test_a_served_path_with_a_trailing_slash_is_not_redirected(any_client: CogniteClient, path: str) -> None:
+    # CDF serves /functions, not /functions/: a 404 in its error shape, never a bare 307 to the
+    # path without the slash (what Starlette's routers do by default).
+    project = any_client.config.project
+    with pytest.raises(CogniteAPIError) as caught:
+        any_client.get(f"/api/v1/projects/{project}{path}")
+    assert caught.value.code == 404 and "No such route" in caught.value.message
