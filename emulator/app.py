@@ -54,10 +54,11 @@ def api_routes() -> tuple[BaseRoute, ...]:
 def build_app(context: Context) -> Starlette:
     """The app of one emulator; ``app.state.context`` is what every route reads."""
     routes: list[BaseRoute] = [
+        # First: nearly every request is the API's (routes are tried in order, a regex each).
+        FamilyMount(API_PREFIX, api_routes()),  # one Router per resource family
         *ui.routes,  # the dashboard; before the /_emulator Mount, which would shadow it
         seed_admin.route,  # POST /_emulator/seed, before the /_emulator Mount
         Mount("/_emulator", routes=[*roma_admin_routes, *admin.routes]),
-        FamilyMount(API_PREFIX, api_routes()),  # one Router per resource family
         *iam_routes.root_routes,  # GET /api/v1/token/inspect: the SDK asks it outside any project
         Mount("/globus-timer", routes=globus_routes),
         *roma_routes,  # ROMA Connect paths start at the root: /v2/{project_id}/fdi/...
