@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import emulator.cron as cron
 from emulator import FunctionsEmulator
 from emulator.execution.data_copies import DataCopies
+from emulator.execution.outcomes import returned_outcome
 from emulator.ids import IdGenerator
 from emulator.schedule_queue import ScheduleQueue
 
@@ -446,3 +447,40 @@ def test_ids_taken_in_a_batch_are_the_ids_new_gives(seed: int, sizes: list[int])
         assert batched.take(size) == [one_by_one.new() for _ in range(size)]
         assert batched.issued == one_by_one.issued
     assert batched.new() == one_by_one.new()
+
+
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20),
+    st.integers(-(2**300), 2**300),
+)  # fmt: skip
+RESPONSES = st.one_of(
+    SCALARS,
+    st.dictionaries(st.text(max_size=10), SCALARS, max_size=70),
+    st.dictionaries(st.one_of(st.integers(), st.booleans()), SCALARS, max_size=3),  # keys JSON rewrites
+    st.lists(SCALARS, max_size=5),
+    st.dictionaries(st.text(max_size=3), st.lists(SCALARS, max_size=2), max_size=3),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(RESPONSES, st.sampled_from([40, 1000, 1 << 20]))
+def test_a_response_is_what_a_json_round_trip_gives(result: Any, limit: int) -> None:
+    """Small flat responses skip the JSON round trip (execution/outcomes.py); whichever way it is
+    taken, a response is exactly ``json.loads(json.dumps(result))``, never the handler's own object,
+    and Failed when that is not JSON (NaN, infinities) or over the size limit."""
+    import json
+
+    outcome = returned_outcome(result, [], limit)
+    try:
+        encoded = json.dumps(result, allow_nan=False)
+    except ValueError:
+        assert outcome.status == "Failed" and "not JSON serializable" in outcome.error["message"]
+        return
+    if len(encoded.encode()) > limit:
+        assert outcome.status == "Failed" and "over the limit" in outcome.error["message"]
+        return
+    assert outcome.status == "Completed" and outcome.has_response
+    expected = json.loads(encoded)
+    assert outcome.response == expected and type(outcome.response) is type(expected)
+    if isinstance(result, (dict, list)):
+        assert outcome.response is not result

@@ -37,8 +37,9 @@ class InlineBatch:
     Per run it pays only for what the run needs: the function's overlay is switched in only when
     the function changes (between runs only the emulator's own code runs in this thread; ``between``
     puts the neutral overlay back when the batch hands control elsewhere), and a quiet run (it
-    returned None in time, wrote no log line, started no thread) leaves its call entered in the
-    log capture with its ``CallLog`` open and empty, for the next run: ``leave`` ends it.
+    returned in time, whatever it returned, wrote no log line, started no thread) leaves its call
+    entered in the log capture with its ``CallLog`` open and empty, for the next run: ``leave``
+    ends it.
     """
 
     def __init__(self, now_ms: Callable[[], int], max_log_lines: int = MAX_LOG_LINES) -> None:
@@ -141,16 +142,17 @@ class InlineBatch:
         threads_before: int,
         limits: Limits,
     ) -> Outcome | None:
-        """How a run made with ``quiet`` ended: None if it was quiet after all (its call stays
-        entered for the next run), else its outcome, the call ended. Invalidates ``quiet``."""
+        """How a run made with ``quiet`` ended: None if it returned None quietly, else its outcome.
+        A quiet run (no failure, in time, nothing written, no thread started) leaves its call
+        entered for the next run; any other ends it. Invalidates ``quiet``."""
         log = quiet.log
         streams = (quiet.stdout, quiet.stderr)
         if sys.stdout is not streams[0] or sys.stderr is not streams[1]:
             CAPTURE.check_streams(log, streams)
         late = wall_ms > quiet.timeout_ms
-        calm = failure is None and result is None and not late and quiet.threads.started == threads_before
-        if calm and not log.written:
-            return None  # its call stays entered, its log open and empty, for the next run
+        calm = failure is None and not late and quiet.threads.started == threads_before
+        if calm and not log.written:  # quiet: its call stays entered, its log open and empty
+            return None if result is None else returned_outcome(result, [], limits.response_bytes)
         # The call ends here: leaving detaches every thread this run started, so nothing of it
         # writes into the log once its lines are read.
         self._spare_log = None
@@ -212,9 +214,9 @@ class InlineBatch:
 
 class QuietRun:
     """A function's handler set up to run inline (``InlineBatch.quiet_run``), with what tells a
-    quiet run: one that returned None within ``timeout_ms``, wrote nothing to ``log``, started no
-    thread (``threads.started`` unchanged) and left ``sys.stdout``/``sys.stderr`` in place. Its
-    call stays entered for the next run; any other run goes to ``InlineBatch.settle``."""
+    quiet run: one that returned (anything) within ``timeout_ms``, wrote nothing to ``log``,
+    started no thread (``threads.started`` unchanged) and left ``sys.stdout``/``sys.stderr`` in
+    place. Its call stays entered for the next run; any other run goes to ``InlineBatch.settle``."""
 
     __slots__ = ("function", "handle", "log", "stderr", "stdout", "threads", "timeout_ms", "timeout_seconds")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,9 @@ def returned_outcome(result: Any, logs: list[tuple[int, str]], max_response_byte
     """Completed with the response, or Failed if it is not JSON or is over the size limit."""
     if result is None:
         return Outcome("Completed", response=None, has_response=True, logs=logs)
+    plain = _plain_copy(result, max_response_bytes)
+    if plain is not _NOT_PLAIN:
+        return Outcome("Completed", response=plain, has_response=True, logs=logs)
     try:
         encoded = json.dumps(result, allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
@@ -69,3 +73,41 @@ def timeout_outcome(seconds: float, logs: list[tuple[int, str]] | None = None) -
 def not_run_outcome(message: str) -> Outcome:
     """The Failed outcome of a call that could not start (its handler never ran)."""
     return Outcome("Failed", error={"message": message, "trace": None})
+
+
+_NOT_PLAIN = object()
+_FLAT_KEYS = 64  # a flat dict up to this size is checked entry by entry, larger ones are encoded
+
+
+def _scalar_bytes(value: Any) -> int:
+    """An upper bound on the JSON size of a plain scalar, or -1 if it is not one (exact types only:
+    ``json.dumps`` writes an ``IntEnum`` or a ``str`` subclass differently from what it holds)."""
+    kind = type(value)
+    if kind is str:
+        return 12 * len(value) + 2  # ASCII output: at most a surrogate pair of \uXXXX per character
+    if kind is bool or value is None:
+        return 5
+    if kind is int:
+        bits: int = value.bit_length()
+        return bits // 3 + 2  # decimal digits and a sign
+    if kind is float:
+        return 32 if math.isfinite(value) else -1  # NaN and infinities are not JSON
+    return -1
+
+
+def _plain_copy(result: Any, max_bytes: int) -> Any:
+    """What ``json.loads(json.dumps(result))`` gives, without either, for what most handlers return
+    (a scalar, or a small dict of str keys to scalars) when its size is surely within ``max_bytes``;
+    ``_NOT_PLAIN`` for anything else (then encoded, size-checked and decoded as before)."""
+    if type(result) is dict:
+        if len(result) > _FLAT_KEYS:
+            return _NOT_PLAIN
+        total = 2
+        for key, value in result.items():
+            size = _scalar_bytes(value)
+            if type(key) is not str or size < 0:
+                return _NOT_PLAIN
+            total += 12 * len(key) + 4 + size
+        return dict(result) if total <= max_bytes else _NOT_PLAIN
+    size = _scalar_bytes(result)
+    return result if 0 <= size <= max_bytes else _NOT_PLAIN

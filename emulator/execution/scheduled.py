@@ -156,26 +156,30 @@ class ScheduledRuns:
                         failure = exc
                     record.wall_ms = wall_ms = (perf_counter() - started) * 1000
                     if (
-                        result is None
-                        and failure is None
+                        failure is None
                         and wall_ms <= quiet.timeout_ms
                         and quiet.threads.started == threads_before
                         and not quiet.log.written
                         and sys.stdout is quiet.stdout
                         and sys.stderr is quiet.stderr
                     ):
-                        # Completed with no response and no logs: every field before the status,
-                        # as close() does.
-                        record.end_time = due_ms
-                        record.has_response = True
-                        record.status = "Completed"
+                        # Quiet: no logs, no thread, in time; its call stays entered for the next run.
+                        if result is None:
+                            # Completed with no response: every field before the status, as
+                            # close() does.
+                            record.end_time = due_ms
+                            record.has_response = True
+                            record.status = "Completed"
+                        else:
+                            outcome = returned_outcome(result, [], limits.response_bytes)
+                            close(context, store, record, outcome, due_ms, False)
                         continue
-                    outcome = batch.settle(quiet, result, failure, wall_ms, threads_before, limits)
+                    settled = batch.settle(quiet, result, failure, wall_ms, threads_before, limits)
                     quiet = None
-                    if outcome is None:
-                        outcome = returned_outcome(None, [], limits.response_bytes)
+                    if settled is None:
+                        settled = returned_outcome(None, [], limits.response_bytes)
                     publish(store, made)
-                    close(context, store, record, outcome, due_ms, False)
+                    close(context, store, record, settled, due_ms, False)
             finally:
                 if made:
                     publish(store, made)
