@@ -51,11 +51,18 @@ def api_routes() -> tuple[BaseRoute, ...]:
     return tuple(surface.complete(project_routes()))
 
 
+@cache
+def api_mount() -> FamilyMount:
+    """The project Mount over ``api_routes()``, one Router per resource family; stateless like its
+    routes, so also made once per process."""
+    return FamilyMount(API_PREFIX, api_routes())
+
+
 def build_app(context: Context) -> Starlette:
     """The app of one emulator; ``app.state.context`` is what every route reads."""
     routes: list[BaseRoute] = [
         # First: nearly every request is the API's (routes are tried in order, a regex each).
-        FamilyMount(API_PREFIX, api_routes()),  # one Router per resource family
+        api_mount(),  # one Router per resource family
         *ui.routes,  # the dashboard; before the /_emulator Mount, which would shadow it
         seed_admin.route,  # POST /_emulator/seed, before the /_emulator Mount
         Mount("/_emulator", routes=[*roma_admin_routes, *admin.routes]),
