@@ -133,9 +133,28 @@ class ScheduleQueue:
                         # The last of its instant and alone at the next one (a lone minutely
                         # schedule): that instant is drained next, without a bucket or heap step.
                         if len(draining) == 1:  # the same one-id list, drained again
-                            self._draining_at, self._taken = following, 0
-                        else:
-                            self._draining, self._draining_at, self._taken = [schedule_id], following, 0
+                            # A lone schedule: its next runs in a tight loop while they stay
+                            # alone (before any other instant) and due.
+                            runs_of, project = entry
+                            append((due, schedule_id, project))
+                            left -= 1
+                            alone_until = until_ms if not times or times[0] > until_ms else times[0] - 1
+                            while left and following <= alone_until:
+                                append((following, schedule_id, project))
+                                left -= 1
+                                following = next(runs_of, None)
+                                if following is None:  # it can never fire again
+                                    del runs[schedule_id]
+                                    self._taken = 1  # its one-id list is drained
+                                    break
+                            else:
+                                if not times or following < times[0]:  # still alone: drained next
+                                    self._draining_at, self._taken = following, 0
+                                else:  # due with others: its bucket, as any schedule's
+                                    self._taken = 1
+                                    self._file(schedule_id, following)
+                            continue
+                        self._draining, self._draining_at, self._taken = [schedule_id], following, 0
                     else:  # _file, inline: the hot path of time travel
                         bucket = buckets.get(following)
                         if bucket is None:
