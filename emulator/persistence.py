@@ -214,8 +214,8 @@ def _restore(ctx: Context, data: dict[str, Any], restore_clock: bool) -> None:
         for item in project["schedules"]:
             schedule = ScheduleRecord(**item)
             store.schedules[schedule.id] = schedule
-            runs = cron.parse(schedule.cron_expression).iter_after(ctx.clock.now_ms())
-            ctx.schedules.add(name, schedule.id, runs)
+            compiled = cron.parse(schedule.cron_expression)
+            ctx.schedules.add(name, schedule.id, compiled.iter_after(ctx.clock.now_ms()), compiled)
         known = families.parts()
         for part_name, part_data in (project.get("parts") or {}).items():
             if part_name not in known:

@@ -1,23 +1,38 @@
 """The next run times of every project's CDF schedules, in time order, then schedule-id order.
 
-A calendar: each instant that has runs due holds a bucket of the schedule ids due then, and a heap
-orders the distinct instants. A thousand hourly schedules due at the same minute are one heap
-entry and one bucket, drained in schedule-id order (sorted once when the instant comes), so a run
-costs the same whatever the number of schedules: take the next id of the bucket, step that
-schedule's run-time iterator, append the id to the bucket of its next instant. A deleted schedule's
-id is skipped when its turn comes (lazy deletion). The schedules domain adds and removes schedules;
-the scheduler (emulator/scheduler.py) pops the runs.
+A calendar: a heap orders the distinct instants that have runs due, and each holds a bucket of
+*carriers*: the schedules due then. Schedules with the same cron expression and the same next run
+fire at the same instants from then on, so they share one carrier, a cohort: one run-time
+iterator and a sorted list of members. A thousand hourly schedules are then one heap entry, one
+bucket and one cron step per hour, and a run costs the same whatever the number of schedules: take
+the next id of the instant's sorted list. A carrier without an iterator is a one-off: runs that a
+taker gave back (``put_back``). A deleted schedule leaves its cohort at once; in a one-off or the
+instant being drained it is skipped when its turn comes. The schedules domain adds and removes
+schedules; the scheduler (emulator/scheduler.py) takes the runs.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
+from itertools import chain
 
 _heappush, _heappop = heapq.heappush, heapq.heappop
+
+
+class _Carrier:
+    """Schedules due together at ``due``: a cohort (``runs`` yields its instants after ``due``;
+    ``key`` is what its members' run times are computed from) or a one-off (``runs`` None)."""
+
+    __slots__ = ("due", "key", "members", "runs")
+
+    def __init__(self, due: int, key: Hashable | None, members: list[int], runs: Iterator[int] | None) -> None:
+        self.due = due
+        self.key = key
+        self.members = members  # sorted schedule ids
+        self.runs = runs
 
 
 class ScheduleQueue:
@@ -25,8 +40,10 @@ class ScheduleQueue:
 
     def __init__(self) -> None:
         self._times: list[int] = []  # a heap of the instants that have a bucket
-        self._buckets: dict[int, list[int]] = {}  # instant -> ids due then (sorted when drained)
-        self._runs: dict[int, tuple[Iterator[int], str]] = {}  # id -> (its future run times, project)
+        self._buckets: dict[int, list[_Carrier]] = {}  # instant -> the carriers due then
+        # id -> (its cohort, None once its run times are over; its project)
+        self._schedules: dict[int, tuple[_Carrier | None, str]] = {}
+        self._cohorts: dict[Hashable, list[_Carrier]] = {}  # key -> its cohorts with members
         # The instant being drained: its ids in order, and how many were taken.
         self._draining: list[int] = []
         self._draining_at = -1
@@ -38,32 +55,67 @@ class ScheduleQueue:
         # Counts removals (and resets): a taker that remembers schedules looks them up again.
         self.removals = 0
 
-    def add(self, project: str, schedule_id: int, runs: Iterator[int]) -> None:
-        """Start firing a schedule at the times ``runs`` yields (in increasing order)."""
+    def add(self, project: str, schedule_id: int, runs: Iterator[int], key: Hashable | None = None) -> None:
+        """Start firing a schedule at the times ``runs`` yields (in increasing order). Schedules
+        given the same ``key`` (their cron expression) and due at the same next instant share a
+        cohort: ``key`` must then determine every later run time."""
         with self._lock:
             self.version += 1
-            self._runs[schedule_id] = (runs, project)
-            due = next(runs, None)
-            if due is None:
-                del self._runs[schedule_id]
+            first = next(runs, None)
+            if first is None:
+                return
+            if first == self._draining_at:  # due at the instant being drained: its turn by id
+                bisect.insort(self._draining, schedule_id, lo=self._taken)
+                first = next(runs, None)
+                if first is None:
+                    self._schedules[schedule_id] = (None, project)
+                    return
+            cohort = None
+            if key is not None:
+                cohort = next((c for c in self._cohorts.get(key, ()) if c.due == first), None)
+            if cohort is None:
+                cohort = _Carrier(first, key, [schedule_id], runs)
+                if key is not None:
+                    self._cohorts.setdefault(key, []).append(cohort)
+                self._file(cohort)
             else:
-                self._file(schedule_id, due)
+                bisect.insort(cohort.members, schedule_id)
+            self._schedules[schedule_id] = (cohort, project)
 
-    def _file(self, schedule_id: int, due: int) -> None:
-        if due == self._draining_at:  # due at the instant being drained: its turn by id
-            bisect.insort(self._draining, schedule_id, lo=self._taken)
-            return
-        bucket = self._buckets.get(due)
+    def _file(self, carrier: _Carrier) -> None:
+        bucket = self._buckets.get(carrier.due)
         if bucket is None:
-            self._buckets[due] = [schedule_id]
-            _heappush(self._times, due)
+            self._buckets[carrier.due] = [carrier]
+            _heappush(self._times, carrier.due)
         else:
-            bucket.append(schedule_id)
+            bucket.append(carrier)
+
+    def _retire(self, cohort: _Carrier) -> None:
+        """A cohort that will not be filed again (no members, or no more run times)."""
+        if cohort.key is not None:
+            cohorts = self._cohorts.get(cohort.key, [])
+            if cohort in cohorts:
+                cohorts.remove(cohort)
+            if not cohorts:
+                self._cohorts.pop(cohort.key, None)
+        for schedule_id in cohort.members:  # over: still drained at this instant, never again
+            entry = self._schedules.get(schedule_id)
+            if entry is not None and entry[0] is cohort:
+                self._schedules[schedule_id] = (None, entry[1])
+        cohort.runs = None
 
     def remove(self, schedule_id: int) -> None:
         with self._lock:
             self.removals += 1
-            self._runs.pop(schedule_id, None)  # its id is skipped when its turn comes
+            entry = self._schedules.pop(schedule_id, None)
+            cohort = entry[0] if entry is not None else None
+            if cohort is not None:
+                members = cohort.members
+                at = bisect.bisect_left(members, schedule_id)
+                if at < len(members) and members[at] == schedule_id:
+                    del members[at]
+                if not members:
+                    self._retire(cohort)
 
     def reset(self) -> None:
         with self._lock:
@@ -71,136 +123,139 @@ class ScheduleQueue:
             self.removals += 1
             self._times.clear()
             self._buckets.clear()
-            self._runs.clear()
+            self._schedules.clear()
+            self._cohorts.clear()
             self._draining, self._draining_at, self._taken = [], -1, 0
 
     def next_due_ms(self) -> int | None:
         """The earliest pending run time, or None."""
         with self._lock:
-            runs, draining = self._runs, self._draining
+            schedules, draining = self._schedules, self._draining
             first = None
             while self._taken < len(draining):
-                if draining[self._taken] in runs:
+                if draining[self._taken] in schedules:
                     first = self._draining_at
                     break
                 self._taken += 1
             times, buckets = self._times, self._buckets
             while times:
                 due = times[0]
-                if any(schedule_id in runs for schedule_id in buckets[due]):
+                if any(m in schedules for c in buckets[due] for m in c.members):
                     return due if first is None or due < first else first
                 _heappop(times)
-                del buckets[due]
+                for carrier in buckets.pop(due):
+                    if carrier.runs is not None:
+                        self._retire(carrier)
             return first
 
     def pop_due(self, until_ms: int) -> tuple[int, int, str] | None:
-        """Take the earliest run due at or before ``until_ms`` (and queue that schedule's next run):
-        ``(due_ms, schedule_id, project)``, or None when nothing is due."""
+        """Take the earliest run due at or before ``until_ms``: ``(due_ms, schedule_id,
+        project)``, or None when nothing is due."""
         taken = self.take_due(until_ms, 1)
         return taken[0] if taken else None
 
     def take_due(self, until_ms: int, limit: int) -> list[tuple[int, int, str]]:
         """Take up to ``limit`` of the earliest runs due at or before ``until_ms``, in order, as
-        that many ``pop_due`` would (each schedule's next run queued): one lock for the lot, the
-        hot path of time travel. A taker that must stop early (the queue changed: ``version``)
-        hands the runs it did not make back with ``put_back``."""
+        that many ``pop_due`` would: one lock for the lot, the hot path of time travel. A taker
+        that must stop early (the queue changed: ``version``) hands the runs it did not make back
+        with ``put_back``."""
         out: list[tuple[int, int, str]] = []
         append = out.append
         left = limit
         with self._lock:
-            runs, times, buckets = self._runs, self._times, self._buckets
+            schedules, times, buckets = self._schedules, self._times, self._buckets
             while left:
                 draining = self._draining
                 taken = self._taken
                 if taken < len(draining):
                     due = self._draining_at
-                    if times and times[0] < due:  # filed meanwhile, earlier: put the rest back
-                        buckets[due] = draining[taken:]
-                        _heappush(times, due)
+                    if times and times[0] < due:  # filed meanwhile, earlier: the rest waits
                         self._draining, self._draining_at, self._taken = [], -1, 0
+                        self._file(_Carrier(due, None, draining[taken:], None))
                         continue
                     if due > until_ms:
                         break
-                    schedule_id = draining[taken]
                     self._taken = taken + 1
-                    entry = runs.get(schedule_id)
-                    if entry is None:  # deleted
-                        continue
-                    following = next(entry[0], None)
-                    if following is None:  # the schedule can never fire again
-                        del runs[schedule_id]
-                    elif taken + 1 == len(draining) and (not times or following < times[0]):
-                        # The last of its instant and alone at the next one (a lone minutely
-                        # schedule): that instant is drained next, without a bucket or heap step.
-                        if len(draining) == 1:  # the same one-id list, drained again
-                            # A lone schedule: its next runs in a tight loop while they stay
-                            # alone (before any other instant) and due.
-                            runs_of, project = entry
-                            append((due, schedule_id, project))
-                            left -= 1
-                            alone_until = until_ms if not times or times[0] > until_ms else times[0] - 1
-                            while left and following <= alone_until:
-                                append((following, schedule_id, project))
-                                left -= 1
-                                following = next(runs_of, None)
-                                if following is None:  # it can never fire again
-                                    del runs[schedule_id]
-                                    self._taken = 1  # its one-id list is drained
-                                    break
-                            else:
-                                if not times or following < times[0]:  # still alone: drained next
-                                    self._draining_at, self._taken = following, 0
-                                else:  # due with others: its bucket, as any schedule's
-                                    self._taken = 1
-                                    self._file(schedule_id, following)
-                            continue
-                        self._draining, self._draining_at, self._taken = [schedule_id], following, 0
-                    else:  # _file, inline: the hot path of time travel
-                        bucket = buckets.get(following)
-                        if bucket is None:
-                            buckets[following] = [schedule_id]
-                            _heappush(times, following)
-                        else:
-                            bucket.append(schedule_id)
-                    append((due, schedule_id, entry[1]))
-                    left -= 1
+                    schedule_id = draining[taken]
+                    entry = schedules.get(schedule_id)
+                    if entry is not None:  # else deleted
+                        append((due, schedule_id, entry[1]))
+                        left -= 1
                     continue
                 if not times or times[0] > until_ms:
                     break
                 due = _heappop(times)
-                bucket = buckets.pop(due)
-                bucket.sort()
-                self._draining, self._draining_at, self._taken = bucket, due, 0
+                carriers = buckets.pop(due)
+                if len(carriers) == 1 and len(carriers[0].members) == 1 and carriers[0].runs is not None:
+                    left = self._take_lone(carriers[0], due, until_ms, left, append)
+                    continue
+                lists = []
+                for carrier in carriers:
+                    if carrier.members:
+                        lists.append(carrier.members[:] if carrier.runs is not None else carrier.members)
+                    self._step(carrier)
+                draining = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))
+                self._draining, self._draining_at, self._taken = draining, due, 0
         return out
+
+    def _step(self, carrier: _Carrier) -> None:
+        """A cohort whose instant came: file it at its next one (a one-off is done)."""
+        if carrier.runs is None:
+            return
+        following = next(carrier.runs, None) if carrier.members else None
+        if following is None:
+            self._retire(carrier)
+        else:
+            carrier.due = following
+            self._file(carrier)
+
+    def _take_lone(
+        self,
+        cohort: _Carrier,
+        due: int,
+        until_ms: int,
+        left: int,
+        append: Callable[[tuple[int, int, str]], None],
+    ) -> int:
+        """A cohort of one schedule due alone at ``due``: its runs in a tight loop while they stay
+        alone (before any other instant) and due; answers how many more may be taken."""
+        schedule_id = cohort.members[0]
+        entry = self._schedules.get(schedule_id)
+        project = entry[1] if entry is not None else ""
+        times = self._times
+        alone_until = until_ms if not times or times[0] > until_ms else times[0] - 1
+        runs = cohort.runs
+        assert runs is not None
+        at = due
+        while True:
+            append((at, schedule_id, project))
+            left -= 1
+            following = next(runs, None)
+            if following is None:
+                self._retire(cohort)
+                break
+            if not left or following > alone_until:
+                cohort.due = following
+                self._file(cohort)
+                break
+            at = following
+        # The instant last taken is the one being drained (a schedule added due then joins it).
+        self._draining, self._draining_at, self._taken = [schedule_id], at, 1
+        return left
 
     def put_back(self, taken: list[tuple[int, int, str]]) -> None:
         """Queue again runs that ``take_due`` gave and that were not made, as if never taken: each
-        schedule's next queued run is unqueued and its runs continue from the earliest given back.
-        Rare (a schedule was added while taken runs were being made), so it may search."""
+        is a one-off at its instant (its schedule's later runs are queued as they were), or joins
+        the instant being drained."""
         with self._lock:
-            given: dict[int, list[int]] = {}
-            projects: dict[int, str] = {}
-            for due, schedule_id, project in taken:
-                given.setdefault(schedule_id, []).append(due)
-                projects[schedule_id] = project
-            for schedule_id, instants in given.items():
-                entry = self._runs.get(schedule_id)
-                queued = self._unfile(schedule_id) if entry is not None else None
-                later = iter(()) if entry is None else entry[0]
-                instants.sort()
-                rest = instants[1:] + ([queued] if queued is not None else [])
-                self._runs[schedule_id] = (itertools.chain(rest, later), projects[schedule_id])
-                self._file(schedule_id, instants[0])
+            by_instant: dict[int, list[int]] = {}
+            for due, schedule_id, _ in taken:
+                if schedule_id in self._schedules:
+                    by_instant.setdefault(due, []).append(schedule_id)
+            for due, ids in by_instant.items():
+                if due == self._draining_at:
+                    for schedule_id in ids:
+                        bisect.insort(self._draining, schedule_id, lo=self._taken)
+                else:
+                    self._file(_Carrier(due, None, sorted(ids), None))
             self.version += 1
-
-    def _unfile(self, schedule_id: int) -> int | None:
-        """Take a schedule's queued instant out of the draining list or its bucket; answers it."""
-        draining = self._draining
-        if schedule_id in draining[self._taken :]:
-            draining.remove(schedule_id)  # ids are unique in a list, and not among the taken
-            return self._draining_at
-        for due, bucket in self._buckets.items():
-            if schedule_id in bucket:
-                bucket.remove(schedule_id)  # an empty bucket is dropped when its instant comes
-                return due
-        return None

@@ -345,9 +345,15 @@ def test_many_schedules_at_one_instant_fire_in_id_order(
 
 # --- the calendar queue vs a plain model ------------------------------------------------------
 
+# A schedule's run times: any, or one of a few shared ones (schedules with the same times and key
+# share a cohort in the queue).
+TIMES = st.one_of(
+    st.lists(st.integers(0, 40), min_size=0, max_size=6),
+    st.sampled_from([[1, 2, 3, 10], [2, 4, 6, 8], [5], [0, 20, 40]]),
+)
 OPS = st.lists(
     st.one_of(
-        st.tuples(st.just("add"), st.lists(st.integers(0, 40), min_size=0, max_size=6)),
+        st.tuples(st.just("add"), TIMES),
         st.tuples(st.just("remove"), st.integers(0, 30)),
         st.tuples(st.just("pop"), st.integers(0, 60)),
     ),
@@ -357,13 +363,53 @@ OPS = st.lists(
 
 TAKE_OPS = st.lists(
     st.one_of(
-        st.tuples(st.just("add"), st.lists(st.integers(0, 40), min_size=0, max_size=6)),
+        st.tuples(st.just("add"), TIMES),
         st.tuples(st.just("remove"), st.integers(0, 30)),
         # take up to `limit` runs due by `until`, then give back all but the first `made`
         st.tuples(st.just("take"), st.tuples(st.integers(0, 60), st.integers(1, 8), st.integers(0, 8))),
     ),
     max_size=60,
 )
+
+
+class _QueueModel:
+    """A ScheduleQueue beside a plain model of it (schedule id -> its future times), driven by the
+    same adds and removes; the tests compare what each gives."""
+
+    def __init__(self) -> None:
+        self.queue = ScheduleQueue()
+        self.times: dict[int, list[int]] = {}
+        self.made = 0
+
+    def step(self, op: str, arg: Any) -> bool:
+        """Apply an add or a remove to both; False for any other op (the test's own)."""
+        if op == "add":
+            self.made += 1
+            sid, times = 1000 + self.made * 7 % 31 * 100 + self.made, sorted(set(arg))
+            # The model keeps its own copy; every other schedule is keyed by its times, so that
+            # schedules with the same times share a cohort.
+            key = tuple(times) if self.made % 2 else None
+            self.queue.add("p", sid, iter(list(times)), key)
+            if times:
+                self.times[sid] = times
+            return True
+        if op == "remove":
+            ids = sorted(self.times)
+            if ids:
+                sid = ids[arg % len(ids)]
+                self.queue.remove(sid)
+                del self.times[sid]
+            return True
+        return False
+
+    def ran(self, due: int, sid: int) -> None:
+        self.times[sid].remove(due)
+        if not self.times[sid]:
+            del self.times[sid]
+
+    def check_next(self) -> None:
+        nxt = min((times[0] for times in self.times.values()), default=None)
+        assert self.queue.next_due_ms() == nxt
 
 
 @settings(max_examples=300, deadline=None)
@@ -373,34 +419,17 @@ def test_schedule_queue_takes_and_gives_back_what_a_sorted_model_pops(
 ) -> None:
     """``take_due`` gives the runs repeated pops would, in order; runs given back with
     ``put_back`` (a taker stopped early) come again, in order, as if never taken."""
-    queue = ScheduleQueue()
-    model: dict[int, list[int]] = {}
-    made_schedules = 0
+    both = _QueueModel()
     for op, arg in ops:
-        if op == "add":
-            made_schedules += 1
-            sid, times = 1000 + made_schedules * 7 % 31 * 100 + made_schedules, sorted(set(arg))
-            queue.add("p", sid, iter(list(times)))
-            if times:
-                model[sid] = times
-        elif op == "remove":
-            ids = sorted(model)
-            if ids:
-                sid = ids[arg % len(ids)]
-                queue.remove(sid)
-                del model[sid]
-        else:
+        if not both.step(op, arg):
             until, limit, made = arg
-            expected = sorted((t, sid) for sid, times in model.items() for t in times if t <= until)
-            got = queue.take_due(until, limit)
+            expected = sorted((t, sid) for sid, times in both.times.items() for t in times if t <= until)
+            got = both.queue.take_due(until, limit)
             assert [g[:2] for g in got] == expected[:limit]
-            queue.put_back(got[made:])
+            both.queue.put_back(got[made:])
             for due, sid, _ in got[:made]:
-                model[sid].remove(due)
-                if not model[sid]:
-                    del model[sid]
-        nxt = min((times[0] for times in model.values()), default=None)
-        assert queue.next_due_ms() == nxt
+                both.ran(due, sid)
+        both.check_next()
 
 
 @settings(max_examples=300, deadline=None)
@@ -408,33 +437,16 @@ def test_schedule_queue_takes_and_gives_back_what_a_sorted_model_pops(
 def test_schedule_queue_pops_what_a_sorted_model_pops(ops: list[tuple[str, Any]]) -> None:
     """Adds (times in increasing order), removes and pops in any interleaving, the queue pops the
     earliest (time, schedule id) due at each step, as a plain sorted model does."""
-    queue = ScheduleQueue()
-    model: dict[int, list[int]] = {}  # schedule id -> its future times
-    made = 0
+    both = _QueueModel()
     for op, arg in ops:
-        if op == "add":
-            made += 1
-            sid, times = 1000 + made * 7 % 31 * 100 + made, sorted(set(arg))
-            queue.add("p", sid, iter(list(times)))  # the model consumes its own copy
-            if times:
-                model[sid] = times
-        elif op == "remove":
-            ids = sorted(model)
-            if ids:
-                sid = ids[arg % len(ids)]
-                queue.remove(sid)
-                del model[sid]
-        else:
-            due = [(times[0], sid) for sid, times in model.items() if times[0] <= arg]
+        if not both.step(op, arg):
+            due = [(times[0], sid) for sid, times in both.times.items() if times[0] <= arg]
             expected = min(due) if due else None
-            got = queue.pop_due(arg)
+            got = both.queue.pop_due(arg)
             assert (got[:2] if got else None) == expected
             if expected is not None:
-                model[expected[1]].pop(0)
-                if not model[expected[1]]:
-                    del model[expected[1]]
-        nxt = min((times[0] for times in model.values()), default=None)
-        assert queue.next_due_ms() == nxt
+                both.ran(*expected)
+        both.check_next()
 
 
 @settings(max_examples=50, deadline=None)

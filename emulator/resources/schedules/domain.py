@@ -78,7 +78,8 @@ def create_schedule(ctx: Context, project: str, item: Any) -> ScheduleRecord:
             when=cron.describe(compiled.text),
         )
         store.schedules[schedule.id] = schedule
-    ctx.schedules.add(project, schedule.id, compiled.iter_after(ctx.clock.now_ms()))
+    # Keyed by the compiled expression: schedules of one expression due together share a cohort.
+    ctx.schedules.add(project, schedule.id, compiled.iter_after(ctx.clock.now_ms()), compiled)
     return schedule
 
 
