@@ -28,7 +28,9 @@ class _Carrier:
 
     __slots__ = ("due", "key", "members", "runs")
 
-    def __init__(self, due: int, key: Hashable | None, members: list[int], runs: Iterator[int] | None) -> None:
+    def __init__(
+        self, due: int, key: Hashable | None, members: list[int], runs: Iterator[int] | None
+    ) -> None:
         self.due = due
         self.key = key
         self.members = members  # sorted schedule ids

@@ -71,26 +71,24 @@ class InlineBatch:
         self._detached = False
         self.wall_ms = 0.0  # what the last run took, real milliseconds
 
-    def enter(self, function: FunctionRecord) -> None:
-        """Make this thread see ``function``'s environment overlay, in its folder."""
+    def _seat_of(self, function: FunctionRecord) -> tuple[Any, dict[str, str], int]:
         seat = self._seats.get(function.id)
         if seat is None or seat[0] is not function.code.root:
             seat = self._seats[function.id] = self._seat(function)
-        root, overlay, folder = seat
-        if overlay is not self._current:
-            self._overlays_by_thread[self._ident] = overlay  # ROUTING.use, for this one thread
-            self._current = overlay
-        if root is not self._folder:
-            if self._folder is None:
-                self._home = DIRECTORIES.current()
-                self._detached = DIRECTORIES.detach()
-            if self._detached:  # DIRECTORIES.enter, without its per-call checks (one thread)
-                if folder >= 0:
-                    os.fchdir(folder)
-                else:
-                    os.chdir(root)
-            self._folder = root
-        self._function = function
+        return seat
+
+    def _move(self, root: Any, folder: int) -> None:
+        """Move this thread to a function's folder (by descriptor, else by path), detaching its
+        working directory from the process's on the first move (workdir.py)."""
+        if self._folder is None:
+            self._home = DIRECTORIES.current()
+            self._detached = DIRECTORIES.detach()
+        if self._detached:  # DIRECTORIES.enter, without its per-call checks (one thread)
+            if folder >= 0:
+                os.fchdir(folder)
+            else:
+                os.chdir(root)
+        self._folder = root
 
     def _seat(self, function: FunctionRecord) -> tuple[Any, dict[str, str], int]:
         """A function's place in this move: its folder, its environment overlay, and a descriptor
@@ -112,13 +110,12 @@ class InlineBatch:
         """Set this thread up to run ``function``'s handler (its seat, a call entered in the log
         capture) and answer what a caller's loop needs to run it and tell a quiet run; valid until
         ``settle``, ``leave`` or ``between``, or another function's run."""
-        if function is not self._function:
-            self.enter(function)
         log = self._spare_log
         if log is None:  # the previous run wrote lines or started threads: a new call log
             log = self._spare_log = CallLog(self._now_ms, self._max_log_lines)
             CAPTURE.enter_call(self._ident, log)
-        # Kept per function: runs of a thousand schedules alternate between functions.
+        # Kept per function (runs of many schedules alternate between functions): one lookup and
+        # a few identity checks when nothing changed but the function.
         quiet = self._quiet.get(function.id)
         if (
             quiet is None
@@ -129,8 +126,26 @@ class InlineBatch:
             or quiet.timeout_seconds != timeout_seconds
         ):
             quiet = self._quiet[function.id] = QuietRun(
-                function, log, CAPTURE.threads, sys.stdout, sys.stderr, timeout_seconds
+                function,
+                self._seat_of(function),
+                log,
+                CAPTURE.threads,
+                sys.stdout,
+                sys.stderr,
+                timeout_seconds,
             )
+        if function is not self._function:  # its seat: its environment overlay, its folder
+            root, overlay, folder = quiet.seat
+            if overlay is not self._current:
+                self._overlays_by_thread[self._ident] = overlay  # ROUTING.use, for this one thread
+                self._current = overlay
+            if root is not self._folder:
+                if folder >= 0 and self._detached:  # the common switch: one fchdir
+                    os.fchdir(folder)
+                    self._folder = root
+                else:
+                    self._move(root, folder)
+            self._function = function
         return quiet
 
     def settle(
@@ -218,11 +233,22 @@ class QuietRun:
     started no thread (``threads.started`` unchanged) and left ``sys.stdout``/``sys.stderr`` in
     place. Its call stays entered for the next run; any other run goes to ``InlineBatch.settle``."""
 
-    __slots__ = ("function", "handle", "log", "stderr", "stdout", "threads", "timeout_ms", "timeout_seconds")
+    __slots__ = (
+        "function",
+        "handle",
+        "log",
+        "seat",
+        "stderr",
+        "stdout",
+        "threads",
+        "timeout_ms",
+        "timeout_seconds",
+    )
 
     def __init__(
         self,
         function: FunctionRecord,
+        seat: tuple[Any, dict[str, str], int],
         log: CallLog,
         threads: Any,
         stdout: Any,
@@ -238,3 +264,4 @@ class QuietRun:
         self.stderr = stderr
         self.timeout_seconds = timeout_seconds
         self.timeout_ms = timeout_seconds * 1000
+        self.seat = seat  # the function's folder and environment in the batch (InlineBatch.quiet_run)
