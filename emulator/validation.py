@@ -87,6 +87,10 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+# json.loads with a keyword builds a decoder per call; this one is made once.
+_STRICT = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def loads_strict(raw: bytes | str) -> Any:
     """``json.loads`` as the JSON standard has it: NaN, Infinity and numbers that overflow a double
     are refused (``ValueError``), as is nesting too deep to parse (``RecursionError`` becomes
@@ -99,7 +103,7 @@ def loads_strict(raw: bytes | str) -> Any:
             return json.loads(
                 data, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int
             )
-        return json.loads(data, parse_constant=_refuse_constant)
+        return _STRICT.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except RecursionError:
         raise ValueError("the JSON is nested too deeply") from None
 

@@ -35,7 +35,8 @@ def store_of(request: Request) -> Store:
     aggregate, downloadlink, latest, query, sync) of a project that does not exist see an empty one
     and create nothing."""
     backend = context_of(request).backend
-    if request.method == "GET" or request.url.path.endswith(_READ_SUFFIXES):
+    path: str = request.scope["path"]  # not request.url, which parses the whole URL per request
+    if request.method == "GET" or path.endswith(_READ_SUFFIXES):
         return backend.peek(project_of(request))
     return backend.store(project_of(request))
 
