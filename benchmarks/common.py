@@ -25,6 +25,24 @@ def per_op(fn: Callable[[], Any], *, number: int, repeat: int = 5, warmup: int =
     return statistics.median(rounds)
 
 
+def per_op_pair(
+    fn: Callable[[], Any], base: Callable[[], Any], *, number: int, repeat: int = 7, warmup: int = 3
+) -> tuple[float, float]:
+    """Median seconds per call of ``fn`` and of ``base``, their rounds alternating, so that a
+    machine slowing down or speeding up meanwhile weighs on both alike."""
+    for _ in range(warmup):
+        fn()
+        base()
+    measured, baseline = [], []
+    for _ in range(repeat):
+        for f, rounds in ((fn, measured), (base, baseline)):
+            started = time.perf_counter()
+            for _ in range(number):
+                f()
+            rounds.append((time.perf_counter() - started) / number)
+    return statistics.median(measured), statistics.median(baseline)
+
+
 def result(name: str, measured: float, baseline: float, target: float, **details: Any) -> dict[str, Any]:
     ratio = measured / baseline
     return {
