@@ -129,11 +129,8 @@ class Scheduler:
 
     def fire_until(self, target_ms: int, fired: Collector) -> None:
         """Fire every run due at or before ``target_ms`` into ``fired`` (the Timeline's shortcut
-        when this is its only source): one heap step per run, the clock moved to each run's instant.
-
-        The hot loop of time travel: what a run costs must not depend on how many schedules,
-        functions or past calls there are (one O(log n) heap step, dict lookups, one record).
-        """
+        when this is its only source), the clock moved to each run's instant: the hot loop of time
+        travel is ``ScheduledRuns.fire_until`` (emulator/execution/scheduled.py)."""
         if self._batch is None:
             if not self._batching:  # fired outside Timeline.fire_due: a one-off batch
                 with self.batch():
