@@ -158,7 +158,7 @@ class Context:
         # Plain attributes, not properties: the call pipeline reads them on every scheduled run.
         self.limits: Limits = settings.limits
         self.ids: IdGenerator = self.backend.ids  # CDF-looking ids, unique across types and projects
-        self.schedules = ScheduleQueue()
+        self.schedules = ScheduleQueue(clock.now_ms)
         self.faults = Faults()
         self.auth = AuthPolicy(auth, admin_token=admin_token)
         self.facades = Facades()

@@ -215,7 +215,7 @@ def _restore(ctx: Context, data: dict[str, Any], restore_clock: bool) -> None:
             schedule = ScheduleRecord(**item)
             store.schedules[schedule.id] = schedule
             compiled = cron.parse(schedule.cron_expression)
-            ctx.schedules.add(name, schedule.id, compiled.iter_after(ctx.clock.now_ms()), compiled)
+            ctx.schedules.add_after_now(name, schedule.id, compiled.iter_after, compiled)
         known = families.parts()
         for part_name, part_data in (project.get("parts") or {}).items():
             if part_name not in known:

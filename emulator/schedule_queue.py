@@ -40,7 +40,8 @@ class _Carrier:
 class ScheduleQueue:
     """Pending CDF schedule runs of one emulator. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, now_ms: Callable[[], int] = lambda: 0) -> None:
+        self._now_ms = now_ms  # the emulator's clock (add_after_now)
         self._times: list[int] = []  # a heap of the instants that have a bucket
         self._buckets: dict[int, list[_Carrier]] = {}  # instant -> the carriers due then
         # id -> (its cohort, None once its run times are over; its project)
@@ -63,26 +64,45 @@ class ScheduleQueue:
         cohort: ``key`` must then determine every later run time."""
         with self._lock:
             self.version += 1
+            self._add(project, schedule_id, runs, key)
+
+    def add_after_now(
+        self,
+        project: str,
+        schedule_id: int,
+        runs_after: Callable[[int], Iterator[int]],
+        key: Hashable | None = None,
+    ) -> None:
+        """``add`` with the run times ``runs_after(now)`` yields, ``now`` read from the clock only
+        once this addition is announced (``version``). A taker moves the clock to a run's instant
+        before it checks ``version`` and makes the run, so a schedule created by another thread
+        while the clock moves either is seen before that run or reads a time at or after it: it
+        never gets a run at or before one already made."""
+        with self._lock:
+            self.version += 1
+            self._add(project, schedule_id, runs_after(self._now_ms()), key)
+
+    def _add(self, project: str, schedule_id: int, runs: Iterator[int], key: Hashable | None) -> None:
+        first = next(runs, None)
+        if first is None:
+            return
+        if first == self._draining_at:  # due at the instant being drained: its turn by id
+            bisect.insort(self._draining, schedule_id, lo=self._taken)
             first = next(runs, None)
             if first is None:
+                self._schedules[schedule_id] = (None, project)
                 return
-            if first == self._draining_at:  # due at the instant being drained: its turn by id
-                bisect.insort(self._draining, schedule_id, lo=self._taken)
-                first = next(runs, None)
-                if first is None:
-                    self._schedules[schedule_id] = (None, project)
-                    return
-            cohort = None
+        cohort = None
+        if key is not None:
+            cohort = next((c for c in self._cohorts.get(key, ()) if c.due == first), None)
+        if cohort is None:
+            cohort = _Carrier(first, key, [schedule_id], runs)
             if key is not None:
-                cohort = next((c for c in self._cohorts.get(key, ()) if c.due == first), None)
-            if cohort is None:
-                cohort = _Carrier(first, key, [schedule_id], runs)
-                if key is not None:
-                    self._cohorts.setdefault(key, []).append(cohort)
-                self._file(cohort)
-            else:
-                bisect.insort(cohort.members, schedule_id)
-            self._schedules[schedule_id] = (cohort, project)
+                self._cohorts.setdefault(key, []).append(cohort)
+            self._file(cohort)
+        else:
+            bisect.insort(cohort.members, schedule_id)
+        self._schedules[schedule_id] = (cohort, project)
 
     def _file(self, carrier: _Carrier) -> None:
         bucket = self._buckets.get(carrier.due)

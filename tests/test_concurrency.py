@@ -88,3 +88,58 @@ def test_calls_schedules_and_clock_at_once(transport: str) -> None:
     per_instant = Counter((c.schedule_id, c.scheduled_time) for c in scheduled)
     assert max(per_instant.values()) == 1  # no schedule fired twice for one instant
     emu.close()
+
+
+DAYS = 20  # 28,800 runs of the base schedule: over a hundred batches, under max_calls_kept
+
+
+@pytest.mark.timeout(120)
+def test_schedules_made_and_deleted_while_a_long_advance_runs() -> None:
+    """A long advance takes due runs from the queue in batches; schedules another thread creates
+    and deletes meanwhile, and calls it lists meanwhile, never break the order, duplicate a run,
+    fire a schedule before it existed, or lose a record."""
+    emu = FunctionsEmulator(start="2026-01-01T00:00:00Z")
+    fn = emu.deploy(function_handle=handle, external_id="q")
+    client = emu.client()
+    client.functions.schedules.create(name="base", cron_expression="* * * * *", function_id=fn.id)
+    errors: list[BaseException] = []
+    created: dict[int, int] = {}  # schedule id -> created time
+    done = threading.Event()
+
+    def churn() -> None:
+        other = emu.client()
+        try:
+            i = 0
+            while not done.is_set() and i < 60:  # at most 40 live: CDF's limit is 100 a function
+                s = other.functions.schedules.create(
+                    name=f"c{i}", cron_expression="*/7 * * * *", function_id=fn.id
+                )
+                created[s.id] = s.created_time
+                if i % 3 == 2:
+                    other.functions.schedules.delete(id=s.id)
+                other.functions.calls.list(function_id=fn.id, limit=50)
+                i += 1
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    while not created and worker.is_alive():  # the churn is under way before the clock moves
+        time.sleep(0.001)
+    try:
+        calls = emu.clock.advance(days=DAYS)
+    finally:
+        done.set()
+        worker.join(timeout=60)
+    assert not worker.is_alive() and errors == []
+    early = [c for c in calls if c.schedule_id in created and c.scheduled_time <= created[c.schedule_id]]
+    assert not early, "a schedule fired at or before its creation"
+    order = [(c.scheduled_time, c.schedule_id) for c in calls]
+    assert order == sorted(order) and len(set(order)) == len(order)
+    assert sum(1 for c in calls if c.schedule_id not in created) == DAYS * 1440  # the base schedule
+    failed = [(c.status, c.error) for c in calls if c.status != "Completed"]
+    assert not failed, failed[:3]
+    assert len(created) > 3 and any(c.schedule_id in created for c in calls)
+    listed = {c.id for c in client.functions.calls.list(function_id=fn.id, limit=-1)}
+    assert {c.id for c in calls} <= listed
+    emu.close()

@@ -67,23 +67,27 @@ class ScheduledRuns:
         plans: dict[int, _Plan | None] = {}  # schedule id -> what its runs share (None: none run)
         removals = queue.removals
         while True:
+            # Read before taking: a schedule added between the two must not go unseen (one added
+            # just before the take only makes the batch be given back once, needlessly).
+            version = queue.version
             runs = take(target_ms, _BATCH)
             if not runs:
                 return count
-            version = queue.version
             position = -1
             try:
                 for (due_ms, schedule_id, project), call_id in zip(runs, take_ids(len(runs)), strict=True):
                     position += 1
+                    # The clock first, then the check (ScheduleQueue.add_after_now): a schedule
+                    # another thread adds now is either seen here or reads this instant or later.
+                    if due_ms != at:  # a thousand schedules due at one instant move the clock once
+                        step_to(due_ms)
+                        at = due_ms
                     if queue.version != version:
                         queue.put_back(runs[position:])
                         break
                     if queue.removals != removals:  # a schedule (or function) was deleted
                         plans.clear()
                         removals = queue.removals
-                    if due_ms != at:  # a thousand schedules due at one instant move the clock once
-                        step_to(due_ms)
-                        at = due_ms
                     if project != project_of_store:
                         if made:
                             publish(store, made)

@@ -78,8 +78,9 @@ def create_schedule(ctx: Context, project: str, item: Any) -> ScheduleRecord:
             when=cron.describe(compiled.text),
         )
         store.schedules[schedule.id] = schedule
-    # Keyed by the compiled expression: schedules of one expression due together share a cohort.
-    ctx.schedules.add(project, schedule.id, compiled.iter_after(ctx.clock.now_ms()), compiled)
+    # From the clock as the queue reads it (never a run at or before one a moving clock already
+    # made); keyed by the compiled expression: schedules of one expression due together share a cohort.
+    ctx.schedules.add_after_now(project, schedule.id, compiled.iter_after, compiled)
     return schedule
 
 
