@@ -11,6 +11,12 @@
 The plain loop (``_PlainLoop``) and the emulator alternate a day at a time, so a busy machine slows
 both alike, and both are timed in process CPU time; the row's ratio is total against total, and the
 median of the daily ratios is shown too.
+
+Both pause the cyclic garbage collector while they run (the emulator does so for a clock move), so
+the objects each made wait, young, for the collector. Each side's time includes that young
+collection (``gc.collect(1)``, what a test pays right after ``advance``); the automatic collector
+stays off during the measure, so neither pays for the other's objects, and the full collections,
+which scan both sides' records alike, run between rounds, untimed.
 """
 
 from __future__ import annotations
@@ -140,23 +146,48 @@ def _interleaved(
     measured = baseline = 0.0
     count = 0
     ratios = []
-    for day in range(days):
-        started = time.process_time()
-        runs = len(emu.clock.advance(days=1))  # each returned list dropped as made
-        took = time.process_time() - started
-        instants = instants_of_day(day)
-        assert len(instants) == runs, (len(instants), runs)
-        floor = plain.run(instants)
-        measured, baseline, count = measured + took, baseline + floor, count + runs
-        ratios.append(took / floor)
+    automatic = gc.isenabled()
+    gc.disable()
+    try:
+        for day in range(days):
+            gc.collect(1)  # what came before: nobody's
+            started = time.process_time()
+            runs = len(emu.clock.advance(days=1))  # each returned list dropped as made
+            gc.collect(1)
+            took = time.process_time() - started
+            instants = instants_of_day(day)
+            assert len(instants) == runs, (len(instants), runs)
+            gc.collect(1)
+            floor = plain.run(instants)
+            started = time.process_time()
+            gc.collect(1)
+            floor += time.process_time() - started
+            measured, baseline, count = measured + took, baseline + floor, count + runs
+            ratios.append(took / floor)
+            if day % 30 == 29:
+                gc.collect()  # both sides' records alike, untimed
+    finally:
+        if automatic:
+            gc.enable()
     return measured, baseline, count, ratios
 
 
 def _advance(emu: FunctionsEmulator, days: int) -> tuple[float, int]:
-    """CPU seconds and runs of advancing ``days`` a day at a time."""
-    started = time.process_time()
-    count = sum(len(emu.clock.advance(days=1)) for _ in range(days))
-    return time.process_time() - started, count
+    """CPU seconds and runs of advancing ``days`` a day at a time, each with the young collection
+    it leaves behind (the automatic collector off, as in ``_interleaved``)."""
+    automatic = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect(1)
+        started = time.process_time()
+        count = 0
+        for _ in range(days):
+            count += len(emu.clock.advance(days=1))
+            gc.collect(1)
+        return time.process_time() - started, count
+    finally:
+        if automatic:
+            gc.enable()
 
 
 def per_run_many_functions(tmp: str, days: int = 2) -> dict[str, Any]:
