@@ -143,9 +143,9 @@ class Scheduler:
         runs = ScheduledRuns(self._context, self._batch)
         try:
             if isinstance(fired, FiredLog):  # the common collector: its deque, counted once
-                fired.total += runs.fire_until(target_ms, fired.entries.append)
+                fired.total += runs.fire_until(target_ms, fired.entries.extend)
             else:
-                runs.fire_until(target_ms, fired.append)
+                runs.fire_until(target_ms, fired.extend)
         finally:
             self._batch.between()  # what runs next in this thread is not a handler
 

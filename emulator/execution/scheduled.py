@@ -13,7 +13,8 @@ of a scheduled run; tests/test_schedules_fast_path.py checks both give the same 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import repeat
 from time import perf_counter
 from typing import Any
 
@@ -21,7 +22,7 @@ from emulator.context import Context
 from emulator.execution.data_copies import DataCopies
 from emulator.execution.inline import InlineBatch, QuietRun
 from emulator.execution.outcomes import returned_outcome
-from emulator.execution.pipeline import close, run_scheduled, trim
+from emulator.execution.pipeline import run_scheduled, trim
 from emulator.state import CallRecord, FunctionRecord, ScheduleRecord, SessionRecord, Store
 
 # Runs taken from the queue at a time: one lock and one id step each; small enough that a batch
@@ -41,10 +42,10 @@ class ScheduledRuns:
         self._clock = context.clock
         self._limits = context.limits
 
-    def fire_until(self, target_ms: int, append: Callable[[tuple[str, CallRecord]], None]) -> int:
+    def fire_until(self, target_ms: int, emit: Callable[[Iterable[tuple[str, CallRecord]]], None]) -> int:
         """Run every schedule run due at or before ``target_ms``, in time then schedule-id order,
-        each as ``pipeline.run_scheduled`` makes it, moving the clock to each run's instant; each
-        ``(project, record)`` goes to ``append``. Answers how many.
+        each as ``pipeline.run_scheduled`` makes it, moving the clock to each run's instant; the
+        ``(project, record)`` of each goes to ``emit`` (an ``extend``), in order. Answers how many.
 
         The hot loop of time travel, one function so that a run pays for no calls but the
         handler's: what a run costs must not depend on how many schedules, functions or past calls
@@ -52,20 +53,31 @@ class ScheduledRuns:
         one id step for the lot); when the queue changes meanwhile (a schedule added: it may be due
         before the runs still held), the runs not made go back and the rest is taken afresh. What
         a schedule's runs share (its function, session, code, how its arguments are made) is
-        looked up once per move (``_plan``), again after any schedule is removed.
+        looked up once per move (``_plan``), again after any schedule is removed. A quiet run's
+        record is made once it returned, already ended: nobody can read it before (records are
+        published a batch at a time), so it is never the Running one that pipeline.close fills.
         """
         context, batch = self._context, self._batch
         queue = context.schedules
         take, step_to, store_of = queue.take_due, self._clock.step_to, context.backend.store
         take_ids, clock, limits, settings = self._take_ids, self._clock, self._limits, self._settings
-        publish, plan_of = self._publish, self._plan
+        plan_of = self._plan
         at = None
         count = 0
-        project_of_store, store = None, Store("")  # no project yet: replaced before a first run
+        project_of_store, store = "", Store("")  # no project yet: replaced before a first run
         made: list[CallRecord] = []  # this batch's records of quiet runs, not yet in the store
         quiet: QuietRun | None = None  # the handler set up to run, while runs stay quiet
         plans: dict[int, _Plan | None] = {}  # schedule id -> what its runs share (None: none run)
         removals = queue.removals
+        # When the last run ended (or the loop's own work before the next one did): a run's wall
+        # time is read once, from then, so it also holds the loop's own step (a microsecond).
+        last = 0.0
+
+        def publish() -> None:
+            self._publish(store, made)
+            emit(zip(repeat(project_of_store), made))
+            made.clear()
+
         while True:
             # Read before taking: a schedule added between the two must not go unseen (one added
             # just before the take only makes the batch be given back once, needlessly).
@@ -74,6 +86,7 @@ class ScheduledRuns:
             if not runs:
                 return count
             position = -1
+            quiet = None  # the loop's own work came between: set up (and timed) afresh
             try:
                 for (due_ms, schedule_id, project), call_id in zip(runs, take_ids(len(runs)), strict=True):
                     position += 1
@@ -90,75 +103,51 @@ class ScheduledRuns:
                         removals = queue.removals
                     if project != project_of_store:
                         if made:
-                            publish(store, made)
+                            publish()
                         store, project_of_store = store_of(project), project
+                        last = perf_counter()
                     try:
                         plan = plans[schedule_id]
                     except KeyError:
                         plan = plans[schedule_id] = plan_of(store, schedule_id)
+                        last = perf_counter()  # the lookup is the loop's, not the next run's
                     if plan is None:  # deleted
                         continue
                     count += 1
-                    function, code = plan.function, plan.code
+                    function = plan.function
                     if (
                         not plan.inline
-                        or function.code is not code
+                        or function.code is not plan.code
                         or function.status != "Ready"
                         or plan.session.status != "ACTIVE"
                         or settings.isolation == "process"
                         or clock.mode != "virtual"
                     ):
                         if made:  # the handler may read the calls before it
-                            publish(store, made)
+                            publish()
                         quiet = None  # run_scheduled ends the call a quiet run left entered
                         schedule = plan.schedule
-                        append((project, run_scheduled(context, store, schedule, function, due_ms, batch)))
+                        record = run_scheduled(context, store, schedule, function, due_ms, batch)
+                        emit(((project, record),))
                         continue
-                    # positional, every field: id, function_id, status, start_time, end_time, error,
-                    # schedule_id, scheduled_time, session_id, response, has_response, logs,
-                    # data_json (the schedule's own string: the dashboard's)
-                    record = CallRecord(
-                        call_id,
-                        plan.function_id,
-                        "Running",
-                        due_ms,
-                        None,
-                        None,
-                        schedule_id,
-                        due_ms,
-                        plan.session_id,
-                        None,
-                        False,
-                        (),
-                        plan.data_json,
-                    )
-                    made.append(record)
-                    function.last_called = due_ms
-                    append((project, record))
-                    kwargs: dict[str, Any] = {}
-                    if plan.data is not None:
-                        kwargs["data"] = plan.data()
-                    if plan.secrets:
-                        kwargs["secrets"] = dict(function.secrets)
-                    if plan.info:
-                        kwargs["function_call_info"] = {
-                            "function_id": plan.function_id,
-                            "call_id": call_id,
-                            "schedule_id": schedule_id,
-                            "scheduled_time": due_ms,
-                        }
-                    # batch.run, inline (InlineBatch.run has the same steps): a quiet run costs
-                    # the handler, two clock reads and the checks that it was quiet.
                     if quiet is None or quiet.function is not function:
+                        # batch.run, inline (InlineBatch.run has the same steps): a quiet run
+                        # costs the handler, a clock read and the checks that it was quiet.
                         quiet = batch.quiet_run(function, settings.timeout_seconds)
+                        last = perf_counter()
+                    function.last_called = due_ms
                     threads_before = quiet.threads.started
-                    started = perf_counter()
                     failure = result = None
                     try:
-                        result = quiet.handle(**kwargs)
+                        if plan.only_data:  # the common signature: no argument dict to build
+                            result = quiet.handle(data=plan.data())
+                        else:
+                            result = quiet.handle(**plan.kwargs(call_id, schedule_id, due_ms))
                     except BaseException as exc:  # nothing a handler raises reaches the test process
                         failure = exc
-                    record.wall_ms = wall_ms = (perf_counter() - started) * 1000
+                    ended = perf_counter()
+                    wall_ms = (ended - last) * 1000
+                    last = ended
                     if (
                         failure is None
                         and wall_ms <= quiet.timeout_ms
@@ -169,24 +158,55 @@ class ScheduledRuns:
                     ):
                         # Quiet: no logs, no thread, in time; its call stays entered for the next run.
                         if result is None:
-                            # Completed with no response: every field before the status, as
-                            # close() does.
-                            record.end_time = due_ms
-                            record.has_response = True
-                            record.status = "Completed"
-                        else:
-                            outcome = returned_outcome(result, [], limits.response_bytes)
-                            close(context, store, record, outcome, due_ms, False)
-                        continue
-                    settled = batch.settle(quiet, result, failure, wall_ms, threads_before, limits)
-                    quiet = None
-                    if settled is None:
-                        settled = returned_outcome(None, [], limits.response_bytes)
-                    publish(store, made)
-                    close(context, store, record, settled, due_ms, False)
+                            # positional, every field: id, function_id, status, start_time,
+                            # end_time, error, schedule_id, scheduled_time, session_id, response,
+                            # has_response, logs, data_json (the schedule's own string: the
+                            # dashboard's), wall_ms
+                            made.append(
+                                CallRecord(
+                                    call_id,
+                                    plan.function_id,
+                                    "Completed",
+                                    due_ms,
+                                    due_ms,
+                                    None,
+                                    schedule_id,
+                                    due_ms,
+                                    plan.session_id,
+                                    None,
+                                    True,
+                                    (),
+                                    plan.data_json,
+                                    wall_ms,
+                                )
+                            )
+                            continue
+                        outcome = returned_outcome(result, [], limits.response_bytes)
+                    else:
+                        settled = batch.settle(quiet, result, failure, wall_ms, threads_before, limits)
+                        quiet = None
+                        outcome = settled or returned_outcome(None, [], limits.response_bytes)
+                    made.append(
+                        CallRecord(
+                            call_id,
+                            plan.function_id,
+                            outcome.status,
+                            due_ms,
+                            due_ms,
+                            outcome.error,
+                            schedule_id,
+                            due_ms,
+                            plan.session_id,
+                            outcome.response,
+                            outcome.has_response,
+                            outcome.logs or (),
+                            plan.data_json,
+                            wall_ms,
+                        )
+                    )
             finally:
                 if made:
-                    publish(store, made)
+                    publish()
 
     def _plan(self, store: Store, schedule_id: int) -> _Plan | None:
         """What the runs of a schedule share in this move, or None when it (or its function) is gone."""
@@ -212,13 +232,13 @@ class ScheduledRuns:
             order.extend(record.id for record in made)
             if kept is not None and len(calls) > kept:
                 trim(store, kept)
-        made.clear()
 
 
 class _Plan:
     """A schedule's runs in one move: its records, its function and session (whose status is read
     at each run) and how its arguments are made. ``inline`` is False when its runs take the
-    general path (no session, no code yet, or a ``client`` argument to build)."""
+    general path (no session, no code yet, or a ``client`` argument to build); ``only_data`` is
+    True when ``handle`` takes just ``data``, the common signature, called without a dict."""
 
     __slots__ = (
         "code",
@@ -228,6 +248,7 @@ class _Plan:
         "function_id",
         "info",
         "inline",
+        "only_data",
         "schedule",
         "secrets",
         "session",
@@ -251,6 +272,23 @@ class _Plan:
         self.inline = code is not None and session is not None and "client" not in params
         # A revoked session is still this object: its status is read at each run.
         self.session: Any = session
-        self.data = data.maker(schedule.data_json) if "data" in params else None
+        self.data: Callable[[], Any] = data.maker(schedule.data_json) if "data" in params else dict
+        self.only_data = params == ("data",)
         self.secrets = "secrets" in params
         self.info = "function_call_info" in params
+
+    def kwargs(self, call_id: int, schedule_id: int, due_ms: int) -> dict[str, Any]:
+        """The arguments of one run, for a ``handle`` taking more (or less) than ``data``."""
+        kwargs: dict[str, Any] = {}
+        if self.code is not None and "data" in self.code.params:
+            kwargs["data"] = self.data()
+        if self.secrets:
+            kwargs["secrets"] = dict(self.function.secrets)
+        if self.info:
+            kwargs["function_call_info"] = {
+                "function_id": self.function_id,
+                "call_id": call_id,
+                "schedule_id": schedule_id,
+                "scheduled_time": due_ms,
+            }
+        return kwargs
