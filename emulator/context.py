@@ -21,6 +21,7 @@ from cognite.client import AsyncCogniteClient, CogniteClient
 
 from emulator.auth import AuthPolicy
 from emulator.build.runtimes import Interpreters
+from emulator.changes import CHANGES
 from emulator.clock import Clock
 from emulator.deploy_timing import DeployTiming
 from emulator.faults import Faults
@@ -81,6 +82,12 @@ class Settings:
             raise ValueError(f"isolation must be 'thread' or 'process', not {self.isolation!r}")
         if self.code_from not in ("snapshot", "source"):
             raise ValueError(f"code_from must be 'snapshot' or 'source', not {self.code_from!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # isolation and timeout_seconds decide how a scheduled run is made: a clock move that is
+        # under way makes its next run with the new value (emulator/changes.py).
+        object.__setattr__(self, name, value)
+        CHANGES.bump()
 
 
 class Clients(Protocol):

@@ -91,7 +91,7 @@ def dump(
                 files.append(item)
             calls = []
             for c in store.calls.values():
-                item = _record(c)
+                item = c.as_dict()
                 item["logs"] = [list(entry) for entry in c.logs]
                 calls.append(item)
             projects[name] = {
@@ -204,7 +204,7 @@ def _restore(ctx: Context, data: dict[str, Any], restore_clock: bool) -> None:
                 deploy(ctx, store, fn)
         for item in project["calls"]:
             item["logs"] = [tuple(entry) for entry in item["logs"]]
-            call = CallRecord(**item)
+            call = CallRecord.of(**item)
             if call.status == "Running":  # the process that ran it is gone
                 call.status, call.error = (
                     "Failed",

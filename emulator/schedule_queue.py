@@ -19,6 +19,8 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from itertools import chain
 
+from emulator.changes import CHANGES
+
 _heappush, _heappop = heapq.heappush, heapq.heappop
 
 
@@ -57,6 +59,8 @@ class ScheduleQueue:
         self.version = 0
         # Counts removals (and resets): a taker that remembers schedules looks them up again.
         self.removals = 0
+        # Both also bump CHANGES (emulator/changes.py), after the change: the hot loop reads that
+        # one count at each run, and these two only when it moved.
 
     def add(self, project: str, schedule_id: int, runs: Iterator[int], key: Hashable | None = None) -> None:
         """Start firing a schedule at the times ``runs`` yields (in increasing order). Schedules
@@ -64,6 +68,7 @@ class ScheduleQueue:
         cohort: ``key`` must then determine every later run time."""
         with self._lock:
             self.version += 1
+            CHANGES.bump()
             self._add(project, schedule_id, runs, key)
 
     def add_after_now(
@@ -80,6 +85,7 @@ class ScheduleQueue:
         never gets a run at or before one already made."""
         with self._lock:
             self.version += 1
+            CHANGES.bump()
             self._add(project, schedule_id, runs_after(self._now_ms()), key)
 
     def _add(self, project: str, schedule_id: int, runs: Iterator[int], key: Hashable | None) -> None:
@@ -129,6 +135,7 @@ class ScheduleQueue:
     def remove(self, schedule_id: int) -> None:
         with self._lock:
             self.removals += 1
+            CHANGES.bump()
             entry = self._schedules.pop(schedule_id, None)
             cohort = entry[0] if entry is not None else None
             if cohort is not None:
@@ -143,6 +150,7 @@ class ScheduleQueue:
         with self._lock:
             self.version += 1
             self.removals += 1
+            CHANGES.bump()
             self._times.clear()
             self._buckets.clear()
             self._schedules.clear()
@@ -281,3 +289,4 @@ class ScheduleQueue:
                 else:
                     self._file(_Carrier(due, None, sorted(ids), None))
             self.version += 1
+            CHANGES.bump()

@@ -10,12 +10,13 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from emulator.ids import MAX_ID, IdGenerator
 
-__all__ = ["MAX_ID", "Backend", "StatePart", "Store"]
+__all__ = ["CALL_FIELDS", "MAX_ID", "Backend", "CallRecord", "StatePart", "Store"]
 
 
 class StatePart(Protocol):
@@ -91,25 +92,106 @@ class FunctionRecord:
     code_dir: Path | None = None
 
 
-@dataclass(slots=True)
-class CallRecord:
-    id: int
-    function_id: int
-    status: str
-    start_time: int
-    end_time: int | None = None
-    error: dict[str, Any] | None = None
-    schedule_id: int | None = None
-    scheduled_time: int | None = None
-    session_id: int | None = None
-    response: Any = None
-    has_response: bool = False
-    # Never mutated, only replaced (close() sets the call's lines): a shared empty default.
-    logs: Sequence[tuple[int, str]] = ()
-    # Not on CDF's wire (the dashboard shows them): the call's input data as JSON, and the wall
-    # time its handler took in ms (on a virtual clock endTime - startTime is 0).
-    data_json: str | None = None
-    wall_ms: float | None = None
+# A call record's fields, in the order a CallRecord holds them, and the defaults of the optional ones.
+CALL_FIELDS = (
+    "id",
+    "function_id",
+    "status",
+    "start_time",
+    "end_time",
+    "error",
+    "schedule_id",
+    "scheduled_time",
+    "session_id",
+    "response",
+    "has_response",
+    "logs",
+    "data_json",
+    "wall_ms",
+)
+_CALL_DEFAULTS: dict[str, Any] = {
+    "end_time": None,
+    "error": None,
+    "schedule_id": None,
+    "scheduled_time": None,
+    "session_id": None,
+    "response": None,
+    "has_response": False,
+    "logs": (),
+    "data_json": None,
+    "wall_ms": None,
+}
+
+
+def _field(index: int) -> Any:
+    """A CallRecord attribute: its item ``index``, read and written by name."""
+
+    def write(record: list[Any], value: Any) -> None:
+        record[index] = value
+
+    return property(itemgetter(index), write)
+
+
+class CallRecord(list[Any]):
+    """One function call: its fields by name (``CALL_FIELDS``), held as the items of a list.
+
+    Why a list: time travel makes a record per scheduled run (a year of a minutely schedule is
+    525,600 of them), and a list is filled from a tuple in C, where a dataclass runs one Python
+    statement per field: the record cost more than the rest of a run. ``CallRecord(values)`` takes
+    every field in ``CALL_FIELDS`` order (the hot path's form); ``CallRecord.of(...)`` takes them
+    by name, with defaults. ``logs`` is never mutated, only replaced (close() sets the call's
+    lines): a shared empty default. ``data_json`` and ``wall_ms`` are not on CDF's wire (the
+    dashboard shows them): the call's input data as JSON, and the wall time its handler took in ms
+    (on a virtual clock endTime - startTime is 0).
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        id: int
+        function_id: int
+        status: str
+        start_time: int
+        end_time: int | None
+        error: dict[str, Any] | None
+        schedule_id: int | None
+        scheduled_time: int | None
+        session_id: int | None
+        response: Any
+        has_response: bool
+        logs: Sequence[tuple[int, str]]
+        data_json: str | None
+        wall_ms: float | None
+    else:
+        id = _field(0)
+        function_id = _field(1)
+        status = _field(2)
+        start_time = _field(3)
+        end_time = _field(4)
+        error = _field(5)
+        schedule_id = _field(6)
+        scheduled_time = _field(7)
+        session_id = _field(8)
+        response = _field(9)
+        has_response = _field(10)
+        logs = _field(11)
+        data_json = _field(12)
+        wall_ms = _field(13)
+
+    @classmethod
+    def of(cls, id: int, function_id: int, status: str, start_time: int, **optional: Any) -> CallRecord:
+        """A record from its fields by name; those not given take their defaults."""
+        unknown = set(optional) - set(_CALL_DEFAULTS)
+        if unknown:
+            raise TypeError(f"CallRecord has no field {sorted(unknown)[0]!r}")
+        rest = {**_CALL_DEFAULTS, **optional}
+        return cls((id, function_id, status, start_time, *(rest[name] for name in CALL_FIELDS[4:])))
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(zip(CALL_FIELDS, self, strict=True))
+
+    def __repr__(self) -> str:
+        return f"CallRecord({', '.join(f'{k}={v!r}' for k, v in zip(CALL_FIELDS, self, strict=True))})"
 
 
 @dataclass

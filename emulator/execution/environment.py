@@ -66,8 +66,9 @@ class _Routing:
         self._active = 0
 
     @contextmanager
-    def environment(self, env_vars: dict[str, str]) -> Iterator[None]:
-        """Run the block with its own environment variables (the process's plus ``env_vars``)."""
+    def environment(self, env_vars: dict[str, str], process: dict[str, str] | None = None) -> Iterator[None]:
+        """Run the block with its own environment variables (the process's plus ``env_vars``);
+        ``process`` is the process's variables when the caller has just read them (``process_now``)."""
         ident = threading.get_ident()
         with PROCESS_LOCK:
             installed: MutableMapping[str, str] = os.environ
@@ -78,7 +79,7 @@ class _Routing:
                 # The proxy replaces the mapping only; the C-level environment stays as it is.
                 os.environ = routed  # type: ignore[assignment]  # noqa: B003
             previous = self.overlays.get(ident)
-            self.overlays[ident] = {**dict(routed.original), **env_vars}
+            self.overlays[ident] = {**(dict(routed.original) if process is None else process), **env_vars}
             self._active += 1
         try:
             yield
@@ -111,11 +112,17 @@ class _Routing:
         if taken is not None and self.overlays.get(child) is taken:
             del self.overlays[child]
 
-    def fresh(self, env_vars: dict[str, str]) -> dict[str, str]:
-        """A new overlay: the process's variables now, plus ``env_vars``."""
+    def fresh(self, env_vars: dict[str, str], process: dict[str, str] | None = None) -> dict[str, str]:
+        """A new overlay: the process's variables now (or ``process``, read by ``process_now``),
+        plus ``env_vars``."""
+        return {**(self.process_now() if process is None else process), **env_vars}
+
+    def process_now(self) -> dict[str, str]:
+        """A copy of the process's variables now. Reading ``os.environ`` decodes every name and
+        value, so one clock move reads it once for all the overlays it makes."""
         installed: MutableMapping[str, str] = os.environ
         original = installed.original if isinstance(installed, RoutedEnviron) else installed
-        return {**dict(original), **env_vars}
+        return dict(original)
 
 
 ROUTING = _Routing()

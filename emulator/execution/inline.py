@@ -59,9 +59,11 @@ class InlineBatch:
         self._capture = ExitStack()
         self._capture.enter_context(CAPTURE.capture(CallLog(lambda: 0)))
         CAPTURE.sinks.pop(self._ident, None)  # only handler runs are captured
-        self._capture.enter_context(environment({}))
+        # The process's variables as the move starts, the base of every overlay it makes.
+        self._process = ROUTING.process_now()
+        self._capture.enter_context(environment({}, self._process))
         # What the clock's thread sees between runs (facade callbacks, the test's own code).
-        self._between = ROUTING.fresh({})
+        self._between = ROUTING.fresh({}, self._process)
         self._current: dict[str, str] | None = self._between
         ROUTING.use(self._between)
         # The clock's thread gets its own working directory (workdir.py) on its first run; it moves
@@ -96,7 +98,7 @@ class InlineBatch:
         opened once per function in the move (a bounded number: each holds a file descriptor),
         makes the switch one fchdir (-1: by path)."""
         root = function.code.root
-        overlay = ROUTING.fresh(function.env_vars)
+        overlay = ROUTING.fresh(function.env_vars, self._process)
         folder = -1
         if len(self._descriptors) < 64:
             try:

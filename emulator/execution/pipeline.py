@@ -61,7 +61,7 @@ def open_api_call(ctx: Context, store: Store, function: FunctionRecord, session_
     with ctx.backend.lock:
         running_fn = check_capacity(ctx, store, function)
         now = ctx.clock.now_ms()
-        record = CallRecord(
+        record = CallRecord.of(
             id=ctx.ids.new(), function_id=function.id, status="Running", start_time=now, session_id=session_id
         )
         store.add_call(record)
@@ -75,18 +75,14 @@ def open_scheduled(
 ) -> CallRecord:
     """A Running record of one scheduled run at ``due_ms`` (not counted: it runs inline)."""
     with ctx.backend.lock:
-        # positional (the hot path of time travel): id, function_id, status, start_time, end_time,
-        # error, schedule_id, scheduled_time, session_id
-        record = CallRecord(
+        record = CallRecord.of(
             ctx.ids.new(),
             function.id,
             "Running",
             due_ms,
-            None,
-            None,
-            schedule.id,
-            due_ms,
-            schedule.session_id,
+            schedule_id=schedule.id,
+            scheduled_time=due_ms,
+            session_id=schedule.session_id,
         )
         store.add_call(record)
         function.last_called = due_ms

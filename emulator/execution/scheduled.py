@@ -15,9 +15,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 from itertools import repeat
+from operator import itemgetter
 from time import perf_counter
 from typing import Any
 
+from emulator.changes import CHANGES
 from emulator.context import Context
 from emulator.execution.data_copies import DataCopies
 from emulator.execution.inline import InlineBatch, QuietRun
@@ -28,6 +30,7 @@ from emulator.state import CallRecord, FunctionRecord, ScheduleRecord, SessionRe
 # Runs taken from the queue at a time: one lock and one id step each; small enough that a batch
 # given back (a schedule added meanwhile) costs little.
 _BATCH = 256
+_ID = itemgetter(0)  # a CallRecord's id (emulator/state.py)
 
 
 class ScheduledRuns:
@@ -53,14 +56,15 @@ class ScheduledRuns:
         one id step for the lot); when the queue changes meanwhile (a schedule added: it may be due
         before the runs still held), the runs not made go back and the rest is taken afresh. What
         a schedule's runs share (its function, session, code, how its arguments are made) is
-        looked up once per move (``_plan``), again after any schedule is removed. A quiet run's
+        looked up once per move (``_plan``), again whenever something it depends on changes (one
+        count read per run: emulator/changes.py). A quiet run's
         record is made once it returned, already ended: nobody can read it before (records are
         published a batch at a time), so it is never the Running one that pipeline.close fills.
         """
         context, batch = self._context, self._batch
         queue = context.schedules
         take, step_to, store_of = queue.take_due, self._clock.step_to, context.backend.store
-        take_ids, clock, limits, settings = self._take_ids, self._clock, self._limits, self._settings
+        take_ids, limits, settings = self._take_ids, self._limits, self._settings
         plan_of = self._plan
         at = None
         count = 0
@@ -68,7 +72,7 @@ class ScheduledRuns:
         made: list[CallRecord] = []  # this batch's records of quiet runs, not yet in the store
         quiet: QuietRun | None = None  # the handler set up to run, while runs stay quiet
         plans: dict[int, _Plan | None] = {}  # schedule id -> what its runs share (None: none run)
-        removals = queue.removals
+        changes = CHANGES
         # When the last run ended (or the loop's own work before the next one did): a run's wall
         # time is read once, from then, so it also holds the loop's own step (a microsecond).
         last = 0.0
@@ -81,6 +85,7 @@ class ScheduledRuns:
         while True:
             # Read before taking: a schedule added between the two must not go unseen (one added
             # just before the take only makes the batch be given back once, needlessly).
+            seen = changes.count
             version = queue.version
             runs = take(target_ms, _BATCH)
             if not runs:
@@ -95,12 +100,13 @@ class ScheduledRuns:
                     if due_ms != at:  # a thousand schedules due at one instant move the clock once
                         step_to(due_ms)
                         at = due_ms
-                    if queue.version != version:
-                        queue.put_back(runs[position:])
-                        break
-                    if queue.removals != removals:  # a schedule (or function) was deleted
+                    if changes.count != seen:  # something a plan depends on changed (changes.py)
+                        seen = changes.count
+                        if queue.version != version:  # a schedule added: it may be due first
+                            queue.put_back(runs[position:])
+                            break
                         plans.clear()
-                        removals = queue.removals
+                        quiet = None
                     if project != project_of_store:
                         if made:
                             publish()
@@ -115,14 +121,7 @@ class ScheduledRuns:
                         continue
                     count += 1
                     function = plan.function
-                    if (
-                        not plan.inline
-                        or function.code is not plan.code
-                        or function.status != "Ready"
-                        or plan.session.status != "ACTIVE"
-                        or settings.isolation == "process"
-                        or clock.mode != "virtual"
-                    ):
+                    if not plan.quick:
                         if made:  # the handler may read the calls before it
                             publish()
                         quiet = None  # run_scheduled ends the call a quiet run left entered
@@ -164,20 +163,22 @@ class ScheduledRuns:
                             # dashboard's), wall_ms
                             made.append(
                                 CallRecord(
-                                    call_id,
-                                    plan.function_id,
-                                    "Completed",
-                                    due_ms,
-                                    due_ms,
-                                    None,
-                                    schedule_id,
-                                    due_ms,
-                                    plan.session_id,
-                                    None,
-                                    True,
-                                    (),
-                                    plan.data_json,
-                                    wall_ms,
+                                    (
+                                        call_id,
+                                        plan.function_id,
+                                        "Completed",
+                                        due_ms,
+                                        due_ms,
+                                        None,
+                                        schedule_id,
+                                        due_ms,
+                                        plan.session_id,
+                                        None,
+                                        True,
+                                        (),
+                                        plan.data_json,
+                                        wall_ms,
+                                    )
                                 )
                             )
                             continue
@@ -188,20 +189,22 @@ class ScheduledRuns:
                         outcome = settled or returned_outcome(None, [], limits.response_bytes)
                     made.append(
                         CallRecord(
-                            call_id,
-                            plan.function_id,
-                            outcome.status,
-                            due_ms,
-                            due_ms,
-                            outcome.error,
-                            schedule_id,
-                            due_ms,
-                            plan.session_id,
-                            outcome.response,
-                            outcome.has_response,
-                            outcome.logs or (),
-                            plan.data_json,
-                            wall_ms,
+                            (
+                                call_id,
+                                plan.function_id,
+                                outcome.status,
+                                due_ms,
+                                due_ms,
+                                outcome.error,
+                                schedule_id,
+                                due_ms,
+                                plan.session_id,
+                                outcome.response,
+                                outcome.has_response,
+                                outcome.logs or (),
+                                plan.data_json,
+                                wall_ms,
+                            )
                         )
                     )
             finally:
@@ -217,7 +220,17 @@ class ScheduledRuns:
         if function is None:
             return None
         session = store.sessions.get(schedule.session_id)
-        return _Plan(schedule, function, session, self._batch.data)
+        plan = _Plan(schedule, function, session, self._batch.data)
+        # The run can be made inline, quietly, as long as CHANGES does not move.
+        plan.quick = (
+            plan.inline
+            and function.status == "Ready"
+            and session is not None
+            and session.status == "ACTIVE"
+            and self._settings.isolation != "process"
+            and self._clock.mode == "virtual"
+        )
+        return plan
 
     def _publish(self, store: Store, made: list[CallRecord]) -> None:
         """Put ``made`` (records of runs already made, in order) into ``store`` under one lock, and
@@ -227,9 +240,8 @@ class ScheduledRuns:
         calls, order = store.calls, store.call_order
         kept = self._settings.max_calls_kept
         with self._lock:
-            for record in made:
-                calls[record.id] = record
-            order.extend(record.id for record in made)
+            calls.update(zip(map(_ID, made), made, strict=True))
+            order.extend(map(_ID, made))
             if kept is not None and len(calls) > kept:
                 trim(store, kept)
 
@@ -249,6 +261,7 @@ class _Plan:
         "info",
         "inline",
         "only_data",
+        "quick",
         "schedule",
         "secrets",
         "session",
@@ -274,6 +287,7 @@ class _Plan:
         self.session: Any = session
         self.data: Callable[[], Any] = data.maker(schedule.data_json) if "data" in params else dict
         self.only_data = params == ("data",)
+        self.quick = False  # set by ScheduledRuns._plan
         self.secrets = "secrets" in params
         self.info = "function_call_info" in params
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.build.step import build_and_load
+from emulator.changes import CHANGES
 from emulator.context import CodeFrom, Context
 from emulator.deploy_timing import DeployTiming
 from emulator.errors import CogniteAPIError, bad_request, not_found
@@ -102,6 +103,7 @@ def _stage(ctx: Context, fn: FunctionRecord, timing: DeployTiming | None) -> Non
     with ctx.backend.lock:
         fn.staged = (deploying_at, done_at, fn.status, fn.error)
         fn.status, fn.error = "Queued", None
+        CHANGES.bump()
     settle_one(fn, now)
 
 
@@ -115,6 +117,7 @@ def settle_one(fn: FunctionRecord, now: int) -> None:
         fn.status, fn.error, fn.staged = final_status, final_error, None
     elif now >= deploying_at:
         fn.status = "Deploying"
+    CHANGES.bump()
 
 
 def settle(store: Store, now: int) -> None:
@@ -139,6 +142,7 @@ def deploy(
     the emulator's) the code's frames name its files (emulator/execution/sources.py)."""
     with ctx.backend.lock:
         fn.status = "Deploying"
+        CHANGES.bump()
         file = store.files.get(fn.file_id)
         content = file.content if file is not None else None
     code_dir = ctx.workdir / "functions" / f"{fn.id}"
@@ -174,9 +178,11 @@ def deploy(
         shutil.rmtree(code_dir, ignore_errors=True)
         with ctx.backend.lock:
             fn.status, fn.error = "Failed", error.as_error()
+            CHANGES.bump()
         return
     with ctx.backend.lock:
         old, fn.code, fn.code_dir, fn.status = fn.code, code, code_dir, "Ready"
+        CHANGES.bump()
     if old is not None:
         old.release()
 

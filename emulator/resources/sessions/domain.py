@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from emulator.changes import CHANGES
 from emulator.context import Context
 from emulator.errors import bad_request, not_found
 from emulator.state import SessionRecord, Store
@@ -49,6 +50,7 @@ def bind_nonce(ctx: Context, store: Store, nonce: Any) -> SessionRecord:
             raise bad_request("Could not bind session: the nonce has already been used")
         record.nonce_used = True
         record.status = "ACTIVE"
+        CHANGES.bump()
         return record
 
 
@@ -58,6 +60,7 @@ def release_nonce(ctx: Context, record: SessionRecord) -> None:
         if record.status == "ACTIVE":
             record.nonce_used = False
             record.status = "READY"
+            CHANGES.bump()
 
 
 def by_ids(store: Store, ids: list[int]) -> list[SessionRecord]:
@@ -73,6 +76,7 @@ def revoke(ctx: Context, store: Store, ids: list[int]) -> list[SessionRecord]:
         records = by_ids(store, ids)
         for record in records:
             record.status = "REVOKED"
+        CHANGES.bump()
     return records
 
 
