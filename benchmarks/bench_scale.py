@@ -38,6 +38,7 @@ from typing import Any
 from common import report, result
 
 from emulator import FunctionsEmulator
+from emulator.ids import IdGenerator
 
 START = "2026-01-01T00:00:00Z"
 START_MS = 1767225600000
@@ -87,22 +88,32 @@ class _PlainLoop:
     call record (an id, Running then Completed with the response, end time, schedule, session),
     the newest 100,000 kept (the emulator's ``max_calls_kept``), oldest dropped first. Its state
     persists across chunks as the emulator's does. It reads the run instants from a list made
-    beforehand, so it pays nothing for knowing when runs are due (the emulator's heap and cron do)."""
+    beforehand, so it pays nothing for knowing when runs are due (the emulator's heap and cron do),
+    and its records' ids too: CDF-shaped ids, as the emulator's must be (emulator/ids.py: code
+    written for CDF takes 1 or 42 for ids that do not exist), so it pays nothing for making them,
+    only for keeping records by them (large, scattered keys make a dict's inserts miss the cache
+    more than 1, 2, 3 do: ``sequential_ids=True`` measures the loop keyed so, for comparison)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sequential_ids: bool = False) -> None:
         self._handle = _same_handler()
-        self._ids = itertools.count(1)
+        self._ids: Callable[[int], list[int]]
+        if sequential_ids:
+            counter = itertools.count(1)
+            self._ids = lambda n: list(itertools.islice(counter, n))
+        else:
+            self._ids = IdGenerator(seed=19).take
         self._kept: dict[int, _Record] = {}
         self._order: deque[int] = deque()
 
     def run(self, instants: list[tuple[int, int]]) -> float:
         """CPU seconds to run the handler once for each (time, schedule) pair."""
-        handle, ids, kept, order = self._handle, self._ids, self._kept, self._order
+        ids = self._ids(len(instants))  # made beforehand, as the instants are
+        handle, kept, order = self._handle, self._kept, self._order
         paused = gc.isenabled()
         gc.disable()  # as the emulator pauses the cyclic GC during a clock move
         started = time.process_time()
-        for at, schedule in instants:
-            record = _Record(next(ids), schedule, "Running", at, None, None, schedule, at, schedule)
+        for (at, schedule), call_id in zip(instants, ids, strict=True):
+            record = _Record(call_id, schedule, "Running", at, None, None, schedule, at, schedule)
             kept[record.id] = record
             order.append(record.id)
             response = handle({"n": schedule})
@@ -136,13 +147,15 @@ def _project(tmp: str, functions: int, schedules_each: int, cron: str) -> Functi
 
 def _interleaved(
     emu: FunctionsEmulator, days: int, instants_of_day: Callable[[int], list[tuple[int, int]]]
-) -> tuple[float, float, int, list[float]]:
+) -> tuple[float, float, int, list[float], float]:
     """Advance ``days`` a day at a time, each day followed by the plain loop over the same runs, so
     that the load of a shared machine weighs on both alike; both are timed in this process's CPU
     time (``time.process_time``: the time other processes take from a busy machine is not counted,
     and every run here executes in this process). Returns the emulator's and the plain
-    loop's seconds, the runs, and the ratio of each day."""
-    plain = _PlainLoop()
+    loop's seconds, the runs, the ratio of each day, and the seconds of the plain loop keyed by
+    1, 2, 3 (``_PlainLoop(sequential_ids=True)``, run after it the same way)."""
+    plain, keyed = _PlainLoop(), _PlainLoop(sequential_ids=True)
+    sequential = 0.0
     measured = baseline = 0.0
     count = 0
     ratios = []
@@ -157,11 +170,8 @@ def _interleaved(
             took = time.process_time() - started
             instants = instants_of_day(day)
             assert len(instants) == runs, (len(instants), runs)
-            gc.collect(1)
-            floor = plain.run(instants)
-            started = time.process_time()
-            gc.collect(1)
-            floor += time.process_time() - started
+            floor = _timed(plain, instants)
+            sequential += _timed(keyed, instants)
             measured, baseline, count = measured + took, baseline + floor, count + runs
             ratios.append(took / floor)
             if day % 30 == 29:
@@ -169,7 +179,16 @@ def _interleaved(
     finally:
         if automatic:
             gc.enable()
-    return measured, baseline, count, ratios
+    return measured, baseline, count, ratios, sequential
+
+
+def _timed(plain: _PlainLoop, instants: list[tuple[int, int]]) -> float:
+    """CPU seconds of the plain loop over ``instants``, with the young collection it leaves."""
+    gc.collect(1)
+    took = plain.run(instants)
+    started = time.process_time()
+    gc.collect(1)
+    return took + time.process_time() - started
 
 
 def _advance(emu: FunctionsEmulator, days: int) -> tuple[float, int]:
@@ -216,7 +235,7 @@ def thousand_schedules(tmp: str) -> dict[str, Any]:
         first = START_MS + day * day_ms
         return [(first + h * 3_600_000, s) for h in range(1, 25) for s in range(1000)]
 
-    measured, baseline, count, ratios = _interleaved(emu, days, instants)
+    measured, baseline, count, ratios, sequential = _interleaved(emu, days, instants)
     emu.close()
     return result(
         "1,000 hourly schedules vs plain loop",
@@ -226,6 +245,7 @@ def thousand_schedules(tmp: str) -> dict[str, Any]:
         runs=count,
         days=days,
         median_daily_ratio=round(statistics.median(ratios), 2),
+        ratio_vs_ids_1_2_3=round(measured / sequential, 2),
     )
 
 
@@ -237,7 +257,7 @@ def year_one_minutely(tmp: str) -> dict[str, Any]:
         first = START_MS + day * day_ms
         return [(first + m * 60_000, 0) for m in range(1, 1441)]
 
-    measured, baseline, count, ratios = _interleaved(emu, 365, instants)
+    measured, baseline, count, ratios, sequential = _interleaved(emu, 365, instants)
     emu.close()
     return result(
         "year of one minutely schedule vs plain loop",
@@ -246,6 +266,7 @@ def year_one_minutely(tmp: str) -> dict[str, Any]:
         2.5,
         runs=count,
         median_daily_ratio=round(statistics.median(ratios), 2),
+        ratio_vs_ids_1_2_3=round(measured / sequential, 2),
     )
 
 
