@@ -44,5 +44,5 @@ class DataCopies:
         self.fresh(data_json)  # parses it once, and learns whether it is flat
         flat = self._flat[data_json]
         if flat is not None:
-            return partial(dict, flat)
+            return flat.copy  # a C method: no wrapper to call through (flat is never handed out)
         return partial(json.loads, data_json)

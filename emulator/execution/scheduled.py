@@ -71,6 +71,14 @@ class ScheduledRuns:
         project_of_store, store = "", Store("")  # no project yet: replaced before a first run
         made: list[CallRecord] = []  # this batch's records of quiet runs, not yet in the store
         quiet: QuietRun | None = None  # the handler set up to run, while runs stay quiet
+        quiet_function: FunctionRecord | None = None  # and what it holds, in locals:
+        handle: Callable[..., Any] = _unset
+        log: Any = None
+        threads: Any = None
+        stdout: Any = None
+        stderr: Any = None
+        timeout_ms = 0.0
+        modules = sys  # a local: sys.stdout is read twice a run
         plans: dict[int, _Plan | None] = {}  # schedule id -> what its runs share (None: none run)
         changes = CHANGES
         # When the last run ended (or the loop's own work before the next one did): a run's wall
@@ -129,19 +137,22 @@ class ScheduledRuns:
                         record = run_scheduled(context, store, schedule, function, due_ms, batch)
                         emit(((project, record),))
                         continue
-                    if quiet is None or quiet.function is not function:
+                    if quiet is None or function is not quiet_function:
                         # batch.run, inline (InlineBatch.run has the same steps): a quiet run
-                        # costs the handler, a clock read and the checks that it was quiet.
+                        # costs the handler, a clock read and the checks that it was quiet, made
+                        # on what the QuietRun holds, kept in locals while the function stays.
                         quiet = batch.quiet_run(function, settings.timeout_seconds)
+                        quiet_function, handle, log, threads = function, quiet.handle, quiet.log, quiet.threads
+                        stdout, stderr, timeout_ms = quiet.stdout, quiet.stderr, quiet.timeout_ms
                         last = perf_counter()
                     function.last_called = due_ms
-                    threads_before = quiet.threads.started
+                    threads_before = threads.started
                     failure = result = None
                     try:
                         if plan.only_data:  # the common signature: no argument dict to build
-                            result = quiet.handle(data=plan.data())
+                            result = handle(data=plan.data())
                         else:
-                            result = quiet.handle(**plan.kwargs(call_id, schedule_id, due_ms))
+                            result = handle(**plan.kwargs(call_id, schedule_id, due_ms))
                     except BaseException as exc:  # nothing a handler raises reaches the test process
                         failure = exc
                     ended = perf_counter()
@@ -149,11 +160,11 @@ class ScheduledRuns:
                     last = ended
                     if (
                         failure is None
-                        and wall_ms <= quiet.timeout_ms
-                        and quiet.threads.started == threads_before
-                        and not quiet.log.written
-                        and sys.stdout is quiet.stdout
-                        and sys.stderr is quiet.stderr
+                        and wall_ms <= timeout_ms
+                        and threads.started == threads_before
+                        and not log.written
+                        and modules.stdout is stdout
+                        and modules.stderr is stderr
                     ):
                         # Quiet: no logs, no thread, in time; its call stays entered for the next run.
                         if result is None:
@@ -244,6 +255,10 @@ class ScheduledRuns:
             order.extend(map(_ID, made))
             if kept is not None and len(calls) > kept:
                 trim(store, kept)
+
+
+def _unset(**_: Any) -> None:
+    raise AssertionError("no handler set up")  # quiet is None until one is: never called
 
 
 class _Plan:
