@@ -205,12 +205,15 @@ class ScheduleQueue:
                         continue
                     if due > until_ms:
                         break
-                    self._taken = taken + 1
-                    schedule_id = draining[taken]
-                    entry = schedules.get(schedule_id)
-                    if entry is not None:  # else deleted
-                        append((due, schedule_id, entry[1]))
-                        left -= 1
+                    # The instant's next ids, as many as may be taken (a deleted one is skipped
+                    # and not counted: the loop comes back for more).
+                    end = min(len(draining), taken + left)
+                    self._taken = end
+                    for schedule_id in draining[taken:end]:
+                        entry = schedules.get(schedule_id)
+                        if entry is not None:  # else deleted
+                            append((due, schedule_id, entry[1]))
+                            left -= 1
                     continue
                 if not times or times[0] > until_ms:
                     break

@@ -136,19 +136,25 @@ class InlineBatch:
                 sys.stderr,
                 timeout_seconds,
             )
-        if function is not self._function:  # its seat: its environment overlay, its folder
-            root, overlay, folder = quiet.seat
-            if overlay is not self._current:
-                self._overlays_by_thread[self._ident] = overlay  # ROUTING.use, for this one thread
-                self._current = overlay
-            if root is not self._folder:
-                if folder >= 0 and self._detached:  # the common switch: one fchdir
-                    os.fchdir(folder)
-                    self._folder = root
-                else:
-                    self._move(root, folder)
-            self._function = function
+        if function is not self._function:
+            self.seat(quiet)
         return quiet
+
+    def seat(self, quiet: QuietRun) -> None:
+        """Put this thread in the seat of ``quiet``'s function: its environment overlay, its
+        folder. What ``quiet_run`` does when only the function changed since it made ``quiet``
+        (a caller that alternates between functions, their calls still quiet, keeps their QuietRun)."""
+        root, overlay, folder = quiet.seat
+        if overlay is not self._current:
+            self._overlays_by_thread[self._ident] = overlay  # ROUTING.use, for this one thread
+            self._current = overlay
+        if root is not self._folder:
+            if folder >= 0 and self._detached:  # the common switch: one fchdir
+                os.fchdir(folder)
+                self._folder = root
+            else:
+                self._move(root, folder)
+        self._function = quiet.function
 
     def settle(
         self,

@@ -79,6 +79,9 @@ class ScheduledRuns:
         stderr: Any = None
         timeout_ms = 0.0
         modules = sys  # a local: sys.stdout is read twice a run
+        # Function id -> its QuietRun, while still valid: since it was set up, every run was quiet
+        # and nothing a plan depends on changed (each place that sets quiet to None clears it).
+        seated: dict[int, QuietRun] = {}
         plans: dict[int, _Plan | None] = {}  # schedule id -> what its runs share (None: none run)
         changes = CHANGES
         # When the last run ended (or the loop's own work before the next one did): a run's wall
@@ -100,6 +103,7 @@ class ScheduledRuns:
                 return count
             position = -1
             quiet = None  # the loop's own work came between: set up (and timed) afresh
+            seated.clear()
             try:
                 for (due_ms, schedule_id, project), call_id in zip(runs, take_ids(len(runs)), strict=True):
                     position += 1
@@ -115,6 +119,7 @@ class ScheduledRuns:
                             break
                         plans.clear()
                         quiet = None
+                        seated.clear()
                     if project != project_of_store:
                         if made:
                             publish()
@@ -133,6 +138,7 @@ class ScheduledRuns:
                         if made:  # the handler may read the calls before it
                             publish()
                         quiet = None  # run_scheduled ends the call a quiet run left entered
+                        seated.clear()
                         schedule = plan.schedule
                         record = run_scheduled(context, store, schedule, function, due_ms, batch)
                         emit(((project, record),))
@@ -141,10 +147,19 @@ class ScheduledRuns:
                         # batch.run, inline (InlineBatch.run has the same steps): a quiet run
                         # costs the handler, a clock read and the checks that it was quiet, made
                         # on what the QuietRun holds, kept in locals while the function stays.
-                        quiet = batch.quiet_run(function, settings.timeout_seconds)
-                        quiet_function, handle, log, threads = function, quiet.handle, quiet.log, quiet.threads
+                        quiet = seated.get(function.id)
+                        if quiet is None or quiet.function is not function:
+                            quiet = seated[function.id] = batch.quiet_run(function, settings.timeout_seconds)
+                            last = perf_counter()
+                        else:  # runs of many functions alternate: only the seat changes
+                            batch.seat(quiet)
+                        quiet_function, handle, log, threads = (
+                            function,
+                            quiet.handle,
+                            quiet.log,
+                            quiet.threads,
+                        )
                         stdout, stderr, timeout_ms = quiet.stdout, quiet.stderr, quiet.timeout_ms
-                        last = perf_counter()
                     function.last_called = due_ms
                     threads_before = threads.started
                     failure = result = None
@@ -197,6 +212,7 @@ class ScheduledRuns:
                     else:
                         settled = batch.settle(quiet, result, failure, wall_ms, threads_before, limits)
                         quiet = None
+                        seated.clear()
                         outcome = settled or returned_outcome(None, [], limits.response_bytes)
                     made.append(
                         CallRecord(
