@@ -26,6 +26,7 @@ from emulator.deploy_timing import DeployTiming
 from emulator.execution.free_names import unbound_globals
 from emulator.execution.outcomes import NAME_ERROR_HINT
 from emulator.faults import Faults
+from emulator.fired import FiredCalls
 from emulator.globus.timers import GlobusTimers
 from emulator.globus.wiring import globus_of
 from emulator.limits import Limits
@@ -35,7 +36,7 @@ from emulator.resources.functions.domain import create_function
 from emulator.resources.functions.wire import function_json
 from emulator.roma.service import RomaService
 from emulator.roma.wiring import roma_of
-from emulator.scheduler import FiredCalls, Scheduler
+from emulator.scheduler import Scheduler
 from emulator.state import Backend, FileRecord
 
 if TYPE_CHECKING:

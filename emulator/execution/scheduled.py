@@ -13,8 +13,7 @@ of a scheduled run; tests/test_schedules_fast_path.py checks both give the same 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
-from itertools import repeat
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from time import perf_counter
 from typing import Any
@@ -45,10 +44,11 @@ class ScheduledRuns:
         self._clock = context.clock
         self._limits = context.limits
 
-    def fire_until(self, target_ms: int, emit: Callable[[Iterable[tuple[str, CallRecord]]], None]) -> int:
+    def fire_until(self, target_ms: int, emit: Callable[[str, Sequence[CallRecord]], None]) -> int:
         """Run every schedule run due at or before ``target_ms``, in time then schedule-id order,
         each as ``pipeline.run_scheduled`` makes it, moving the clock to each run's instant; the
-        ``(project, record)`` of each goes to ``emit`` (an ``extend``), in order. Answers how many.
+        records go to ``emit`` with their project, in order, a batch at a time (``FiredLog.add``:
+        the sequence is the receiver's). Answers how many.
 
         The hot loop of time travel, one function so that a run pays for no calls but the
         handler's: what a run costs must not depend on how many schedules, functions or past calls
@@ -90,7 +90,7 @@ class ScheduledRuns:
 
         def publish() -> None:
             self._publish(store, made)
-            emit(zip(repeat(project_of_store), made))
+            emit(project_of_store, made.copy())
             made.clear()
 
         while True:
@@ -141,7 +141,7 @@ class ScheduledRuns:
                         seated.clear()
                         schedule = plan.schedule
                         record = run_scheduled(context, store, schedule, function, due_ms, batch)
-                        emit(((project, record),))
+                        emit(project, (record,))
                         continue
                     if quiet is None or function is not quiet_function:
                         # batch.run, inline (InlineBatch.run has the same steps): a quiet run
