@@ -24,6 +24,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import emulator.cron as cron
+import emulator.execution.scheduled as scheduled
 from emulator import FunctionsEmulator
 from emulator.execution.data_copies import DataCopies
 from emulator.execution.outcomes import returned_outcome
@@ -179,12 +180,15 @@ def test_a_run_that_replaces_stdout_is_told_and_the_next_quiet_run_is_clean(
     assert sys.stdout is before and all(c.status == "Completed" for c in calls)
 
 
+@pytest.mark.parametrize("batch", [256, 1])
 @pytest.mark.parametrize("act", ["delete the function", "revoke the session"])
 def test_what_a_handler_does_mid_move_reaches_the_quiet_runs_after_it(
-    emu: FunctionsEmulator, client: CogniteClient, act: str
+    emu: FunctionsEmulator, client: CogniteClient, act: str, batch: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The hot loop looks a schedule's function and session up once per move; a handler that
-    deletes that function, or revokes that session, mid-move still stops (or fails) its later runs."""
+    deletes that function, or revokes that session, mid-move still stops (or fails) its later runs,
+    also when its run is the last of a batch of runs taken from the queue (batches of one)."""
+    monkeypatch.setattr(scheduled, "_BATCH", batch)
 
     def handle():
         return None

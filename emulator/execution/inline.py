@@ -244,6 +244,7 @@ class QuietRun:
     __slots__ = (
         "function",
         "handle",
+        "hot",
         "log",
         "seat",
         "stderr",
@@ -273,3 +274,5 @@ class QuietRun:
         self.timeout_seconds = timeout_seconds
         self.timeout_ms = timeout_seconds * 1000
         self.seat = seat  # the function's folder and environment in the batch (InlineBatch.quiet_run)
+        # What a caller's loop keeps in locals while it runs this function, in one load.
+        self.hot = (function, self.handle, log, threads, stdout, stderr, self.timeout_ms)

@@ -71,7 +71,7 @@ class ScheduledRuns:
         project_of_store, store = "", Store("")  # no project yet: replaced before a first run
         made: list[CallRecord] = []  # this batch's records of quiet runs, not yet in the store
         quiet: QuietRun | None = None  # the handler set up to run, while runs stay quiet
-        quiet_function: FunctionRecord | None = None  # and what it holds, in locals:
+        quiet_function: FunctionRecord | None = None  # its function, whose seat the thread is in
         handle: Callable[..., Any] = _unset
         log: Any = None
         threads: Any = None
@@ -79,11 +79,20 @@ class ScheduledRuns:
         stderr: Any = None
         timeout_ms = 0.0
         modules = sys  # a local: sys.stdout is read twice a run
-        # Function id -> its QuietRun, while still valid: since it was set up, every run was quiet
-        # and nothing a plan depends on changed (each place that sets quiet to None clears it).
-        seated: dict[int, QuietRun] = {}
+        current: int | None = None  # the schedule whose run is set up in these locals:
+        make_data: Callable[[], Any] = dict
+        kwargs_of: Callable[[int, int, int], dict[str, Any]] = _unset
+        only_data = False
+        function_id = session_id = 0
+        data_json: str | None = None
+        # Schedule id -> those locals (its QuietRun, what it holds, what the plan holds), while
+        # valid: since it was set up, every run was quiet and nothing a plan depends on changed
+        # (each place that sets quiet to None clears it).
+        ready: dict[int, _Ready] = {}
         plans: dict[int, _Plan | None] = {}  # schedule id -> what its runs share (None: none run)
         changes = CHANGES
+        # Read once: a change made by the last run of a batch is seen by the next batch's first.
+        seen = changes.count
         # When the last run ended (or the loop's own work before the next one did): a run's wall
         # time is read once, from then, so it also holds the loop's own step (a microsecond).
         last = 0.0
@@ -96,14 +105,12 @@ class ScheduledRuns:
         while True:
             # Read before taking: a schedule added between the two must not go unseen (one added
             # just before the take only makes the batch be given back once, needlessly).
-            seen = changes.count
             version = queue.version
             runs = take(target_ms, _BATCH)
             if not runs:
                 return count
             position = -1
-            quiet = None  # the loop's own work came between: set up (and timed) afresh
-            seated.clear()
+            last = perf_counter()  # the take was the loop's own work
             try:
                 for (due_ms, schedule_id, project), call_id in zip(runs, take_ids(len(runs)), strict=True):
                     position += 1
@@ -118,56 +125,70 @@ class ScheduledRuns:
                             queue.put_back(runs[position:])
                             break
                         plans.clear()
-                        quiet = None
-                        seated.clear()
-                    if project != project_of_store:
-                        if made:
-                            publish()
-                        store, project_of_store = store_of(project), project
-                        last = perf_counter()
-                    try:
-                        plan = plans[schedule_id]
-                    except KeyError:
-                        plan = plans[schedule_id] = plan_of(store, schedule_id)
-                        last = perf_counter()  # the lookup is the loop's, not the next run's
-                    if plan is None:  # deleted
-                        continue
-                    count += 1
-                    function = plan.function
-                    if not plan.quick:
-                        if made:  # the handler may read the calls before it
-                            publish()
-                        quiet = None  # run_scheduled ends the call a quiet run left entered
-                        seated.clear()
-                        schedule = plan.schedule
-                        record = run_scheduled(context, store, schedule, function, due_ms, batch)
-                        emit(project, (record,))
-                        continue
-                    if quiet is None or function is not quiet_function:
-                        # batch.run, inline (InlineBatch.run has the same steps): a quiet run
-                        # costs the handler, a clock read and the checks that it was quiet, made
-                        # on what the QuietRun holds, kept in locals while the function stays.
-                        quiet = seated.get(function.id)
-                        if quiet is None or quiet.function is not function:
-                            quiet = seated[function.id] = batch.quiet_run(function, settings.timeout_seconds)
+                        quiet = current = None
+                        ready.clear()
+                    if schedule_id != current:  # another schedule's run, or the first since a change
+                        if project != project_of_store:
+                            if made:
+                                publish()
+                            store, project_of_store = store_of(project), project
                             last = perf_counter()
-                        else:  # runs of many functions alternate: only the seat changes
-                            batch.seat(quiet)
-                        quiet_function, handle, log, threads = (
+                        entry = ready.get(schedule_id)
+                        if entry is None:
+                            try:
+                                found = plans[schedule_id]
+                            except KeyError:
+                                found = plans[schedule_id] = plan_of(store, schedule_id)
+                            if found is None:  # deleted
+                                continue
+                            if not found.quick:
+                                count += 1
+                                if made:  # the handler may read the calls before it
+                                    publish()
+                                quiet = current = None  # run_scheduled ends the call a quiet run left
+                                ready.clear()
+                                record = run_scheduled(
+                                    context, store, found.schedule, found.function, due_ms, batch
+                                )
+                                emit(project, (record,))
+                                last = perf_counter()
+                                continue
+                            # batch.run, inline (InlineBatch.run has the same steps): a quiet run
+                            # costs the handler, a clock read and the checks that it was quiet,
+                            # made on what the QuietRun and the plan hold, kept in locals while
+                            # the schedule's runs follow each other (a lone schedule: a year of them).
+                            quiet = batch.quiet_run(found.function, settings.timeout_seconds)
+                            entry = ready[schedule_id] = (quiet, *quiet.hot, *found.hot)
+                            last = perf_counter()  # the set-up was the loop's own work
+                        elif entry[1] is not quiet_function:  # runs of many functions alternate
+                            batch.seat(entry[0])
+                        (
+                            quiet,
                             function,
-                            quiet.handle,
-                            quiet.log,
-                            quiet.threads,
-                        )
-                        stdout, stderr, timeout_ms = quiet.stdout, quiet.stderr, quiet.timeout_ms
+                            handle,
+                            log,
+                            threads,
+                            stdout,
+                            stderr,
+                            timeout_ms,
+                            make_data,
+                            only_data,
+                            kwargs_of,
+                            function_id,
+                            session_id,
+                            data_json,
+                        ) = entry
+                        quiet_function = function
+                        current = schedule_id
+                    count += 1
                     function.last_called = due_ms
                     threads_before = threads.started
                     failure = result = None
                     try:
-                        if plan.only_data:  # the common signature: no argument dict to build
-                            result = handle(data=plan.data())
+                        if only_data:  # the common signature: no argument dict to build
+                            result = handle(data=make_data())
                         else:
-                            result = handle(**plan.kwargs(call_id, schedule_id, due_ms))
+                            result = handle(**kwargs_of(call_id, schedule_id, due_ms))
                     except BaseException as exc:  # nothing a handler raises reaches the test process
                         failure = exc
                     ended = perf_counter()
@@ -191,18 +212,18 @@ class ScheduledRuns:
                                 CallRecord(
                                     (
                                         call_id,
-                                        plan.function_id,
+                                        function_id,
                                         "Completed",
                                         due_ms,
                                         due_ms,
                                         None,
                                         schedule_id,
                                         due_ms,
-                                        plan.session_id,
+                                        session_id,
                                         None,
                                         True,
                                         (),
-                                        plan.data_json,
+                                        data_json,
                                         wall_ms,
                                     )
                                 )
@@ -210,26 +231,27 @@ class ScheduledRuns:
                             continue
                         outcome = returned_outcome(result, [], limits.response_bytes)
                     else:
+                        assert quiet is not None  # current is set only once a quiet run is
                         settled = batch.settle(quiet, result, failure, wall_ms, threads_before, limits)
-                        quiet = None
-                        seated.clear()
+                        quiet = current = None
+                        ready.clear()
                         outcome = settled or returned_outcome(None, [], limits.response_bytes)
                     made.append(
                         CallRecord(
                             (
                                 call_id,
-                                plan.function_id,
+                                function_id,
                                 outcome.status,
                                 due_ms,
                                 due_ms,
                                 outcome.error,
                                 schedule_id,
                                 due_ms,
-                                plan.session_id,
+                                session_id,
                                 outcome.response,
                                 outcome.has_response,
                                 outcome.logs or (),
-                                plan.data_json,
+                                data_json,
                                 wall_ms,
                             )
                         )
@@ -273,8 +295,27 @@ class ScheduledRuns:
                 trim(store, kept)
 
 
-def _unset(**_: Any) -> None:
-    raise AssertionError("no handler set up")  # quiet is None until one is: never called
+# What the loop keeps in locals for a schedule's runs: its QuietRun, QuietRun.hot, _Plan.hot.
+_Ready = tuple[
+    QuietRun,
+    FunctionRecord,
+    Callable[..., Any],
+    Any,
+    Any,
+    Any,
+    Any,
+    float,
+    Callable[[], Any],
+    bool,
+    Callable[[int, int, int], dict[str, Any]],
+    int,
+    int,
+    str | None,
+]
+
+
+def _unset(*_: Any, **__: Any) -> Any:
+    raise AssertionError("nothing set up")  # a stand-in until the loop sets the real one: never called
 
 
 class _Plan:
@@ -289,6 +330,7 @@ class _Plan:
         "data_json",
         "function",
         "function_id",
+        "hot",
         "info",
         "inline",
         "only_data",
@@ -319,6 +361,11 @@ class _Plan:
         self.data: Callable[[], Any] = data.maker(schedule.data_json) if "data" in params else dict
         self.only_data = params == ("data",)
         self.quick = False  # set by ScheduledRuns._plan
+        # What the loop keeps in locals while the schedule's runs follow each other, in one load.
+        self.hot: tuple[
+            Callable[[], Any], bool, Callable[[int, int, int], dict[str, Any]], int, int, str | None
+        ]
+        self.hot = (self.data, self.only_data, self.kwargs, self.function_id, self.session_id, self.data_json)
         self.secrets = "secrets" in params
         self.info = "function_call_info" in params
 
