@@ -162,3 +162,18 @@ def test_many_runs_page(sdk: CogniteClient, data_set_id: int) -> None:
     )
     assert len(sdk.extraction_pipelines.runs.list(external_id="pipe", limit=None)) == 250
     assert len(sdk.extraction_pipelines.runs.list(external_id="pipe", statuses=["seen"], limit=None)) == 250
+
+
+@pytest.mark.parametrize("schedule", ["On trigger", "@daily", "@every 15m", "0 */2 * * *"])
+def test_schedules_of_the_spec_pattern_are_kept(sdk: CogniteClient, data_set_id: int, schedule: str) -> None:
+    pipe_id = _pipeline(sdk, data_set_id, schedule=schedule)
+    assert sdk.extraction_pipelines.retrieve(id=pipe_id).schedule == schedule  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("schedule", ["every tuesday-ish", "@fortnightly", "* *"])
+def test_a_schedule_outside_the_spec_pattern_is_a_400(
+    sdk: CogniteClient, data_set_id: int, schedule: str
+) -> None:
+    with pytest.raises(CogniteAPIError) as refused:
+        _pipeline(sdk, data_set_id, schedule=schedule)
+    assert refused.value.code == 400 and "schedule" in refused.value.message
