@@ -57,9 +57,10 @@ class ScheduledRuns:
         before the runs still held), the runs not made go back and the rest is taken afresh. What
         a schedule's runs share (its function, session, code, how its arguments are made) is
         looked up once per move (``_plan``), again whenever something it depends on changes (one
-        count read per run: emulator/changes.py). A quiet run's
-        record is made once it returned, already ended: nobody can read it before (records are
-        published a batch at a time), so it is never the Running one that pipeline.close fills.
+        count read per run: emulator/changes.py), and set up in locals while its runs follow each
+        other. A quiet run's record is made once it returned, already ended: nobody can read it
+        before (records are published a batch at a time), so it is never the Running one that
+        pipeline.close fills.
         """
         context, batch = self._context, self._batch
         queue = context.schedules
