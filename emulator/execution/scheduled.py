@@ -44,11 +44,11 @@ class ScheduledRuns:
         self._clock = context.clock
         self._limits = context.limits
 
-    def fire_until(self, target_ms: int, emit: Callable[[str, Sequence[CallRecord]], None]) -> int:
+    def fire_until(self, target_ms: int, emit: Callable[[str, Sequence[CallRecord]], None]) -> None:
         """Run every schedule run due at or before ``target_ms``, in time then schedule-id order,
         each as ``pipeline.run_scheduled`` makes it, moving the clock to each run's instant; the
         records go to ``emit`` with their project, in order, a batch at a time (``FiredLog.add``:
-        the sequence is the receiver's). Answers how many.
+        the sequence is the receiver's, which counts them).
 
         The hot loop of time travel, one function so that a run pays for no calls but the
         handler's: what a run costs must not depend on how many schedules, functions or past calls
@@ -68,7 +68,6 @@ class ScheduledRuns:
         take_ids, limits, settings = self._take_ids, self._limits, self._settings
         plan_of = self._plan
         at = None
-        count = 0
         project_of_store, store = "", Store("")  # no project yet: replaced before a first run
         made: list[CallRecord] = []  # this batch's records of quiet runs, not yet in the store
         quiet: QuietRun | None = None  # the handler set up to run, while runs stay quiet
@@ -109,12 +108,11 @@ class ScheduledRuns:
             version = queue.version
             runs = take(target_ms, _BATCH)
             if not runs:
-                return count
-            position = -1
+                return
+            ids = take_ids(len(runs))
             last = perf_counter()  # the take was the loop's own work
             try:
-                for (due_ms, schedule_id, project), call_id in zip(runs, take_ids(len(runs)), strict=True):
-                    position += 1
+                for (due_ms, schedule_id, project), call_id in zip(runs, ids, strict=True):
                     # The clock first, then the check (ScheduleQueue.add_after_now): a schedule
                     # another thread adds now is either seen here or reads this instant or later.
                     if due_ms != at:  # a thousand schedules due at one instant move the clock once
@@ -123,7 +121,8 @@ class ScheduledRuns:
                     if changes.count != seen:  # something a plan depends on changed (changes.py)
                         seen = changes.count
                         if queue.version != version:  # a schedule added: it may be due first
-                            queue.put_back(runs[position:])
+                            # Where this run is (ids are unique): no position kept per run.
+                            queue.put_back(runs[ids.index(call_id) :])
                             break
                         plans.clear()
                         quiet = current = None
@@ -143,7 +142,6 @@ class ScheduledRuns:
                             if found is None:  # deleted
                                 continue
                             if not found.quick:
-                                count += 1
                                 if made:  # the handler may read the calls before it
                                     publish()
                                 quiet = current = None  # run_scheduled ends the call a quiet run left
@@ -181,7 +179,6 @@ class ScheduledRuns:
                         ) = entry
                         quiet_function = function
                         current = schedule_id
-                    count += 1
                     function.last_called = due_ms
                     threads_before = threads.started
                     failure = result = None
