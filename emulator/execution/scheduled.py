@@ -267,17 +267,8 @@ class ScheduledRuns:
         if function is None:
             return None
         session = store.sessions.get(schedule.session_id)
-        plan = _Plan(schedule, function, session, self._batch.data)
-        # The run can be made inline, quietly, as long as CHANGES does not move.
-        plan.quick = (
-            plan.inline
-            and function.status == "Ready"
-            and session is not None
-            and session.status == "ACTIVE"
-            and self._settings.isolation != "process"
-            and self._clock.mode == "virtual"
-        )
-        return plan
+        inline_now = self._settings.isolation != "process" and self._clock.mode == "virtual"
+        return _Plan(schedule, function, session, self._batch.data, inline_now)
 
     def _publish(self, store: Store, made: list[CallRecord]) -> None:
         """Put ``made`` (records of runs already made, in order) into ``store`` under one lock, and
@@ -317,10 +308,11 @@ def _unset(*_: Any, **__: Any) -> Any:
 
 
 class _Plan:
-    """A schedule's runs in one move: its records, its function and session (whose status is read
-    at each run) and how its arguments are made. ``inline`` is False when its runs take the
-    general path (no session, no code yet, or a ``client`` argument to build); ``only_data`` is
-    True when ``handle`` takes just ``data``, the common signature, called without a dict."""
+    """A schedule's runs in one move, until CHANGES moves: its function and session, how its
+    arguments are made, and whether its runs are ``quick`` (made inline, quietly, by the loop).
+    ``inline`` is False when its runs take the general path (no session, no code yet, or a
+    ``client`` argument to build); ``only_data`` is True when ``handle`` takes just ``data``, the
+    common signature, called without a dict."""
 
     __slots__ = (
         "code",
@@ -335,7 +327,6 @@ class _Plan:
         "quick",
         "schedule",
         "secrets",
-        "session",
         "session_id",
     )
 
@@ -345,6 +336,7 @@ class _Plan:
         function: FunctionRecord,
         session: SessionRecord | None,
         data: DataCopies,
+        inline_now: bool,
     ) -> None:
         self.schedule = schedule
         self.function = function
@@ -354,11 +346,17 @@ class _Plan:
         code = self.code = function.code
         params: tuple[str, ...] = () if code is None else code.params
         self.inline = code is not None and session is not None and "client" not in params
-        # A revoked session is still this object: its status is read at each run.
-        self.session: Any = session
         self.data: Callable[[], Any] = data.maker(schedule.data_json) if "data" in params else dict
         self.only_data = params == ("data",)
-        self.quick = False  # set by ScheduledRuns._plan
+        # The run can be made inline, quietly, as long as CHANGES does not move (``inline_now``:
+        # the emulator's isolation and clock allow it).
+        self.quick = (
+            self.inline
+            and inline_now
+            and function.status == "Ready"
+            and session is not None
+            and session.status == "ACTIVE"
+        )
         # What the loop keeps in locals while the schedule's runs follow each other, in one load.
         self.hot: tuple[
             Callable[[], Any], bool, Callable[[int, int, int], dict[str, Any]], int, int, str | None
