@@ -72,19 +72,10 @@ class ScheduledRuns:
         made: list[CallRecord] = []  # this batch's records of quiet runs, not yet in the store
         quiet: QuietRun | None = None  # the handler set up to run, while runs stay quiet
         quiet_function: FunctionRecord | None = None  # its function, whose seat the thread is in
-        handle: Callable[..., Any] = _unset
-        log: Any = None
-        threads: Any = None
-        stdout: Any = None
-        stderr: Any = None
-        timeout_ms = 0.0
         modules = sys  # a local: sys.stdout is read twice a run
-        current: int | None = None  # the schedule whose run is set up in these locals:
-        make_data: Callable[[], Any] = dict
-        kwargs_of: Callable[[int, int, int], dict[str, Any]] = _unset
-        only_data = False
-        function_id = session_id = 0
-        data_json: str | None = None
+        # The schedule whose run is set up in the locals unpacked from ``ready`` (None: the next
+        # run takes the lookup path, which sets them before any run uses them).
+        current: int | None = None
         # Schedule id -> those locals (its QuietRun, what it holds, what the plan holds), while
         # valid: since it was set up, every run was quiet and nothing a plan depends on changed
         # (each place that sets quiet to None clears it).
@@ -301,10 +292,6 @@ _Ready = tuple[
     int,
     str | None,
 ]
-
-
-def _unset(*_: Any, **__: Any) -> Any:
-    raise AssertionError("nothing set up")  # a stand-in until the loop sets the real one: never called
 
 
 class _Plan:
